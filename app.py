@@ -1,0 +1,88 @@
+"""The application factory: wiring only (extensions, blueprints, error handlers, commands)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from flask_migrate import Migrate
+from werkzeug.exceptions import HTTPException
+
+from common.api import api
+from common.db import configure_engine, db
+from common.errors import Problem, problem_from_http, problem_response
+from common.settings import load_settings, validate_settings
+
+migrate = Migrate()
+
+
+def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app from the environment, then `settings` (tests pass overrides here)."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(load_settings(app.instance_path))
+    app.config.update(
+        API_TITLE="Art35",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        JSON_SORT_KEYS=False,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    if settings:
+        app.config.update(settings)
+    validate_settings(app.config)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
+    api.init_app(
+        app,
+        spec_kwargs={
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearer": []}],
+        },
+    )
+
+    _register_api(app)
+    _register_pages(app)
+    _register_errors(app)
+    _register_commands(app)
+    return app
+
+
+def _register_api(app: Flask) -> None:
+    from directory.api import blp as directory_api
+    from directory.auth import authenticate_api_request
+
+    app.before_request(authenticate_api_request)
+    api.register_blueprint(directory_api)
+
+
+def _register_pages(app: Flask) -> None:
+    from common.apidocs import bp as apidocs
+    from common.health import bp as health
+
+    app.register_blueprint(health)
+    app.register_blueprint(apidocs)
+
+
+def _register_errors(app: Flask) -> None:
+    app.register_error_handler(Problem, problem_response)
+    app.register_error_handler(HTTPException, lambda e: problem_response(problem_from_http(e)))
+
+
+def _register_commands(app: Flask) -> None:
+    from directory.cli import directory_cli, tokens_cli, users_cli
+
+    app.cli.add_command(directory_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(tokens_cli)

@@ -1,0 +1,82 @@
+"""The flask-smorest Api, speaking problem+json, plus ETag helpers shared by the blueprints."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from flask import Response, json, request
+from flask_smorest import Api as SmorestApi
+from werkzeug.exceptions import HTTPException
+
+from common.errors import Problem, ProblemSchema, problem_from_http, problem_response
+
+
+class Api(SmorestApi):
+    """flask-smorest with RFC 9457 error bodies."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+        return problem_response(problem_from_http(error))
+
+
+api = Api()
+
+
+def etag_of(payload: Any) -> str:
+    """A strong ETag for a JSON representation (same bytes, same tag)."""
+    raw = json.dumps(payload, sort_keys=True, default=str).encode()
+    return '"' + hashlib.sha256(raw).hexdigest()[:32] + '"'
+
+
+def check_if_match(current_payload: Any) -> None:
+    """412 when the client's If-Match names another version than the current one."""
+    if not request.if_match or request.if_match.star_tag:
+        return
+    if not request.if_match.contains(etag_of(current_payload).strip('"')):
+        raise Problem(
+            412,
+            "the record changed since you read it: fetch it again and reapply your change",
+            headers={"ETag": etag_of(current_payload)},
+        )
+
+
+def json_with_etag(payload: Any, status: int = 200) -> Response:
+    """A JSON response carrying its ETag; 304 when the client already has it."""
+    tag = etag_of(payload)
+    if status == 200 and request.if_none_match.contains(tag.strip('"')):
+        resp = Response(status=304)
+    else:
+        resp = Response(json.dumps(payload), status=status, mimetype="application/json")
+    resp.headers["ETag"] = tag
+    return resp
+
+
+_REASONS = {
+    400: "Malformed request (e.g. the body is not JSON)",
+    401: "No or bad credentials",
+    403: "Not allowed for your role or Party",
+    404: "Not found",
+    409: "Conflicts with existing data",
+    412: "If-Match names a stale version",
+    422: "A field is invalid; `errors` names each field and why",
+    429: "Too many requests; see Retry-After",
+    503: "A needed service is not configured",
+}
+
+
+def documents_problems(blp: Any, *codes: int) -> Any:
+    """Decorator: document the problem answers a route can give."""
+
+    def decorate(func: Any) -> Any:
+        for code in codes:
+            func = blp.alt_response(
+                code,
+                schema=ProblemSchema,
+                description=_REASONS[code],
+                content_type="application/problem+json",
+            )(func)
+        return func
+
+    return decorate

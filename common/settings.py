@@ -1,0 +1,69 @@
+"""Configuration from the environment, validated once when the app is created."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or malformed; the message names it and says how to fix it."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def load_settings(instance_path: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Read the environment into Flask config keys, with development defaults."""
+    env = os.environ if env is None else env
+    default_db = "sqlite:///" + str(Path(instance_path) / "art35.sqlite")
+    database_url = env.get("DATABASE_URL") or default_db
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql://" + database_url[len("postgres://") :]
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+    public = (env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+    if urlsplit(public).scheme not in ("http", "https"):
+        raise SettingsError(f"PUBLIC_BASE_URL must start with http:// or https://, got {public!r}")
+    return {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": env.get("SECRET_KEY") or "dev-only-not-secret",
+        "PUBLIC_BASE_URL": public,
+        "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID") or None,
+        "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN") or None,
+        "TWILIO_AUTH_TOKEN_SECONDARY": env.get("TWILIO_AUTH_TOKEN_SECONDARY") or None,
+        "TWILIO_FROM_NUMBER": env.get("TWILIO_FROM_NUMBER") or None,
+        "TWILIO_API_BASE_URL": env.get("TWILIO_API_BASE_URL") or None,
+        "CALLS_PER_SECOND": _int(env, "CALLS_PER_SECOND", 1),
+        "CALENDAR_PAST_DAYS": _int(env, "CALENDAR_PAST_DAYS", 30),
+        "CALENDAR_FUTURE_DAYS": _int(env, "CALENDAR_FUTURE_DAYS", 365),
+    }
+
+
+def validate_settings(config: Mapping[str, Any]) -> None:
+    """Refuse to start with settings that cannot work; say which one and why."""
+    if config.get("ENV_IS_PRODUCTION") and config.get("SECRET_KEY") == "dev-only-not-secret":
+        raise SettingsError("SECRET_KEY must be set in production")
+    uri = config.get("SQLALCHEMY_DATABASE_URI", "")
+    if not uri.startswith(("sqlite", "postgresql")):
+        raise SettingsError(
+            f"DATABASE_URL must be a sqlite:/// or postgresql:// URL, got {uri.split(':')[0]!r}"
+        )
+
+
+def telephony_settings(config: Mapping[str, Any]) -> dict[str, str] | None:
+    """The Twilio settings when all needed are present, else None (telephony off)."""
+    keys = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER")
+    if not all(config.get(k) for k in keys):
+        return None
+    return {k: config[k] for k in keys}

@@ -1,0 +1,99 @@
+"""Users, API tokens and password checks."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from common.auth import check_password, hash_password, hash_secret, new_secret
+from common.db import db
+from common.errors import Problem, not_found
+from directory.models import ROLES, ApiToken, Party, User
+from directory.values import parse_email
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+
+
+def create_user(
+    email: str, role: str, now: datetime, *, party: Party | None = None, password: str | None = None
+) -> User:
+    """A new account; party_admins must name their Party, others must not."""
+    email = parse_email(email)
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if role == "party_admin" and party is None:
+        raise ValueError("a party_admin needs --party ISO2")
+    if db.session.scalar(sa.select(User.id).where(User.email == email)):
+        raise ValueError(f"a user {email} already exists")
+    user = User(
+        email=email, role=role, party=party if role == "party_admin" else None, created_at=now
+    )
+    if password:
+        set_password(user, password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    if len(password) < 10:
+        raise ValueError("a password needs at least 10 characters")
+    user.password_hash = hash_password(password)
+
+
+def get_user_by_email(email: str) -> User:
+    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise not_found(f"user {email}")
+    return user
+
+
+def create_token(user: User, name: str, now: datetime) -> tuple[ApiToken, str]:
+    """A new API token; the secret is returned once and only its hash is kept."""
+    secret = new_secret()
+    token = ApiToken(user=user, name=name, token_hash=hash_secret(secret), created_at=now)
+    db.session.add(token)
+    db.session.flush()
+    return token, secret
+
+
+def revoke_token(token: ApiToken, now: datetime) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = now
+
+
+def user_for_token(secret: str, now: datetime) -> User | None:
+    """The active user owning this unrevoked token; records its use."""
+    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_secret(secret)))
+    if token is None or token.revoked_at is not None or not token.user.active:
+        return None
+    # Write the last use at most once a minute: reads should not all become writes.
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        token.last_used_at = now
+        db.session.commit()
+    return token.user
+
+
+def authenticate_password(email: str, password: str, now: datetime) -> User:
+    """Check a login; lock the account for a while after repeated failures."""
+    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    if user is None or not user.active:
+        raise Problem(401, "wrong e-mail or password")
+    if user.locked_until and user.locked_until > now:
+        raise Problem(
+            429,
+            "too many failed attempts: try again later",
+            headers={"Retry-After": str(int((user.locked_until - now).total_seconds()))},
+        )
+    if not check_password(user.password_hash, password):
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until = now + LOCKOUT
+            user.failed_logins = 0
+        db.session.commit()
+        raise Problem(401, "wrong e-mail or password")
+    user.failed_logins = 0
+    user.locked_until = None
+    return user

@@ -1,0 +1,182 @@
+"""The directory's JSON API: parse, call one service function, commit, answer."""
+
+from __future__ import annotations
+
+from flask import Response
+from flask_smorest import Blueprint
+
+from common.api import check_if_match, documents_problems, json_with_etag
+from common.clock import now
+from common.db import db
+from common.errors import not_found
+from common.i18n import api_locale
+from directory import schemas, service
+from directory.audit import list_changes
+from directory.auth import current_user
+from directory.present import present_audit, present_contact_point, present_party, present_person
+
+blp = Blueprint(
+    "directory",
+    __name__,
+    url_prefix="/api/v1",
+    description="Parties, their 24/7 contact points and people; audit trail",
+)
+
+
+@blp.get("/parties")
+@blp.arguments(schemas.PartyQuery, location="query")
+@blp.response(200, schemas.PartyList)
+@documents_problems(blp, 401)
+def list_parties(args: dict) -> Response:
+    """Every Party, names in the language of Accept-Language; filter with ?status=party."""
+    locale = api_locale()
+    items = [present_party(p, locale) for p in service.list_parties(args.get("status"))]
+    return json_with_etag({"items": items})
+
+
+@blp.post("/parties")
+@blp.arguments(schemas.PartyIn)
+@blp.response(201, schemas.PartyOut)
+@documents_problems(blp, 401, 403, 409)
+def create_party(data: dict) -> Response:
+    """Add a Party to the list (secretariat)."""
+    party = service.create_party(current_user(), data, now())
+    db.session.commit()
+    return json_with_etag(present_party(party, api_locale()), 201)
+
+
+@blp.get("/parties/<iso2>")
+@blp.response(200, schemas.PartyDetailOut)
+@documents_problems(blp, 401, 404)
+def get_party(iso2: str) -> Response:
+    """One Party with its current contact point and people."""
+    return json_with_etag(present_party(service.get_party(iso2), api_locale(), detail=True))
+
+
+@blp.patch("/parties/<iso2>")
+@blp.arguments(schemas.PartyPatch)
+@blp.response(200, schemas.PartyDetailOut)
+@documents_problems(blp, 401, 403, 404, 412)
+def patch_party(changes: dict, iso2: str) -> Response:
+    """Correct a Party's name, status or dates (secretariat); honours If-Match."""
+    party = service.get_party(iso2)
+    check_if_match(present_party(party, api_locale(), detail=True))
+    service.update_party(current_user(), party, changes, now())
+    db.session.commit()
+    return json_with_etag(present_party(party, api_locale(), detail=True))
+
+
+@blp.get("/parties/<iso2>/contact-point")
+@blp.response(200, schemas.ContactPointOut)
+@documents_problems(blp, 401, 404)
+def get_contact_point(iso2: str) -> Response:
+    """The current designation (404 when none)."""
+    party = service.get_party(iso2)
+    if party.current_contact_point is None:
+        raise not_found(f"a contact point for {party.iso2}")
+    return json_with_etag(present_contact_point(party.current_contact_point))
+
+
+@blp.put("/parties/<iso2>/contact-point")
+@blp.arguments(schemas.ContactPointIn)
+@blp.response(200, schemas.ContactPointOut)
+@documents_problems(blp, 401, 403, 404, 412)
+def put_contact_point(data: dict, iso2: str) -> Response:
+    """Correct the current unit, or with `new_designation` record a new one (history kept)."""
+    party = service.get_party(iso2)
+    if party.current_contact_point is not None and not data.get("new_designation"):
+        check_if_match(present_contact_point(party.current_contact_point))
+    cp = service.set_contact_point(current_user(), party, data, now())
+    db.session.commit()
+    return json_with_etag(present_contact_point(cp))
+
+
+@blp.get("/parties/<iso2>/history")
+@blp.response(200, schemas.HistoryOut)
+@documents_problems(blp, 401, 404)
+def party_history(iso2: str) -> Response:
+    """Every designation with its dates, and the Party's recorded changes (newest first)."""
+    party = service.get_party(iso2)
+    return json_with_etag(
+        {
+            "designations": [present_contact_point(cp) for cp in party.contact_points],
+            "changes": [present_audit(e) for e in list_changes(party=party, limit=500)],
+        }
+    )
+
+
+@blp.get("/parties/<iso2>/people")
+@blp.arguments(schemas.PeopleQuery, location="query")
+@blp.response(200, schemas.PersonList)
+@documents_problems(blp, 401, 404)
+def list_people(args: dict, iso2: str) -> Response:
+    """A Party's people; ?language=fr keeps those who speak French (fr-CA included)."""
+    party = service.get_party(iso2)
+    people = service.list_people(party, language=args.get("language"), active=args.get("active"))
+    return json_with_etag({"items": [present_person(p, api_locale()) for p in people]})
+
+
+@blp.post("/parties/<iso2>/people")
+@blp.arguments(schemas.PersonIn)
+@blp.response(201, schemas.PersonOut)
+@documents_problems(blp, 401, 403, 404)
+def create_person(data: dict, iso2: str) -> Response:
+    """Add a person; phone numbers may be national (read in the Party's region)."""
+    party = service.get_party(iso2)
+    person = service.create_person(current_user(), party, data, now())
+    db.session.commit()
+    return json_with_etag(present_person(person, api_locale()), 201)
+
+
+@blp.get("/people")
+@blp.arguments(schemas.PeopleQuery, location="query")
+@blp.response(200, schemas.PersonList)
+@documents_problems(blp, 401)
+def list_all_people(args: dict) -> Response:
+    """People of every Party; ?language=es answers "who speaks Spanish"."""
+    people = service.list_people(language=args.get("language"), active=args.get("active"))
+    return json_with_etag({"items": [present_person(p, api_locale()) for p in people]})
+
+
+@blp.get("/people/<int:person_id>")
+@blp.response(200, schemas.PersonOut)
+@documents_problems(blp, 401, 404)
+def get_person(person_id: int) -> Response:
+    return json_with_etag(present_person(service.get_person(person_id), api_locale()))
+
+
+@blp.patch("/people/<int:person_id>")
+@blp.arguments(schemas.PersonPatch)
+@blp.response(200, schemas.PersonOut)
+@documents_problems(blp, 401, 403, 404, 412)
+def patch_person(changes: dict, person_id: int) -> Response:
+    """Change a person; `phones` or `languages`, when given, replace the stored lists."""
+    person = service.get_person(person_id)
+    check_if_match(present_person(person, api_locale()))
+    service.update_person(current_user(), person, changes, now())
+    db.session.commit()
+    return json_with_etag(present_person(person, api_locale()))
+
+
+@blp.delete("/people/<int:person_id>")
+@blp.response(204)
+@documents_problems(blp, 401, 403, 404, 409, 412)
+def delete_person(person_id: int) -> Response:
+    person = service.get_person(person_id)
+    check_if_match(present_person(person, api_locale()))
+    service.delete_person(current_user(), person, now())
+    db.session.commit()
+    return Response(status=204)
+
+
+@blp.get("/audit")
+@blp.arguments(schemas.AuditQuery, location="query")
+@blp.response(200, schemas.AuditList)
+@documents_problems(blp, 401, 404)
+def audit(args: dict) -> Response:
+    """Recorded changes, newest first; filter by ?party=FR&entity=person, page with before_id."""
+    party = service.get_party(args["party"]) if args.get("party") else None
+    entries = list_changes(
+        party=party, entity=args.get("entity"), limit=args["limit"], before_id=args.get("before_id")
+    )
+    return json_with_etag({"items": [present_audit(e) for e in entries]})

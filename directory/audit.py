@@ -1,0 +1,56 @@
+"""The audit trail: every write records who, when, what, before and after."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from common.db import db
+from directory.models import AuditEntry, Party, User
+
+
+def record_change(
+    actor: User | None,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    *,
+    party_id: int | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    now: datetime,
+) -> AuditEntry:
+    """Add an audit entry in the caller's transaction, so it commits (or not) with the change."""
+    entry = AuditEntry(
+        at=now,
+        actor_id=actor.id if actor else None,
+        actor_email=actor.email if actor else "system",
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        party_id=party_id,
+        before=before,
+        after=after,
+    )
+    db.session.add(entry)
+    return entry
+
+
+def list_changes(
+    *,
+    party: Party | None = None,
+    entity: str | None = None,
+    limit: int = 100,
+    before_id: int | None = None,
+) -> list[AuditEntry]:
+    """Newest first, paged by id."""
+    query = sa.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if party is not None:
+        query = query.where(AuditEntry.party_id == party.id)
+    if entity:
+        query = query.where(AuditEntry.entity == entity)
+    if before_id:
+        query = query.where(AuditEntry.id < before_id)
+    return list(db.session.scalars(query))

@@ -1,0 +1,216 @@
+"""Directory tables: Parties, contact points (with designation history), people, users, audit."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from common.db import UTCDateTime, db
+
+PARTY_STATUSES = ("party", "signatory", "invited", "observer")
+CONTACT_POINT_KINDS = ("police", "prosecution", "interpol_ncb", "other")
+ROLES = ("secretariat", "party_admin", "member")
+LANGUAGE_LEVELS = ("native", "fluent", "working", "basic")
+PHONE_KINDS = (
+    "mobile",
+    "fixed_line",
+    "fixed_line_or_mobile",
+    "toll_free",
+    "voip",
+    "pager",
+    "uan",
+    "personal_number",
+    "other",
+)
+
+
+class Party(db.Model):
+    __tablename__ = "party"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    iso2: Mapped[str] = mapped_column(sa.String(2), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    status: Mapped[str] = mapped_column(sa.String(16))
+    signed_date: Mapped[date | None]
+    ratified_date: Mapped[date | None]
+    in_force_date: Mapped[date | None]
+    source: Mapped[str | None] = mapped_column(sa.String(1000))
+    notes: Mapped[str | None] = mapped_column(sa.String(2000))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    contact_points: Mapped[list[ContactPoint]] = relationship(
+        back_populates="party", order_by="ContactPoint.effective_from", cascade="all, delete-orphan"
+    )
+    people: Mapped[list[Person]] = relationship(
+        back_populates="party", order_by="Person.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (sa.CheckConstraint(f"status IN {PARTY_STATUSES!r}", name="status"),)
+
+    @property
+    def current_contact_point(self) -> ContactPoint | None:
+        current = [cp for cp in self.contact_points if cp.effective_to is None]
+        return current[-1] if current else None
+
+    def __repr__(self) -> str:
+        return f"<Party {self.iso2} {self.name!r} {self.status}>"
+
+
+class ContactPoint(db.Model):
+    """One designation of a Party's 24/7 unit; `effective_to` is None for the current one."""
+
+    __tablename__ = "contact_point"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    party_id: Mapped[int] = mapped_column(sa.ForeignKey("party.id", ondelete="CASCADE"), index=True)
+    unit_name: Mapped[str] = mapped_column(sa.String(300))
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    address: Mapped[str | None] = mapped_column(sa.String(1000))
+    email: Mapped[str | None] = mapped_column(sa.String(320))
+    desk_phone: Mapped[str | None] = mapped_column(sa.String(20))
+    timezone: Mapped[str] = mapped_column(sa.String(64))
+    office_hours: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
+    can_order_preservation: Mapped[bool] = mapped_column(default=False)
+    mla_authority_name: Mapped[str | None] = mapped_column(sa.String(300))
+    mla_authority_phone: Mapped[str | None] = mapped_column(sa.String(20))
+    mla_authority_email: Mapped[str | None] = mapped_column(sa.String(320))
+    effective_from: Mapped[date]
+    effective_to: Mapped[date | None]
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    party: Mapped[Party] = relationship(back_populates="contact_points")
+
+    __table_args__ = (sa.CheckConstraint(f"kind IN {CONTACT_POINT_KINDS!r}", name="kind"),)
+
+    def __repr__(self) -> str:
+        return f"<ContactPoint {self.id} {self.unit_name!r} from {self.effective_from}>"
+
+
+class Person(db.Model):
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    party_id: Mapped[int] = mapped_column(sa.ForeignKey("party.id", ondelete="CASCADE"), index=True)
+    full_name: Mapped[str] = mapped_column(sa.String(200))
+    title: Mapped[str | None] = mapped_column(sa.String(200))
+    email: Mapped[str | None] = mapped_column(sa.String(320))
+    timezone: Mapped[str | None] = mapped_column(sa.String(64))
+    active: Mapped[bool] = mapped_column(default=True)
+    last_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    party: Mapped[Party] = relationship(back_populates="people")
+    phones: Mapped[list[Phone]] = relationship(
+        back_populates="person", order_by="Phone.position", cascade="all, delete-orphan"
+    )
+    languages: Mapped[list[PersonLanguage]] = relationship(
+        back_populates="person", order_by="PersonLanguage.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def primary_phone(self) -> Phone | None:
+        for phone in self.phones:
+            if phone.primary:
+                return phone
+        return self.phones[0] if self.phones else None
+
+    def __repr__(self) -> str:
+        return f"<Person {self.id} {self.full_name!r}>"
+
+
+class Phone(db.Model):
+    __tablename__ = "phone"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("person.id", ondelete="CASCADE"), index=True
+    )
+    e164: Mapped[str] = mapped_column(sa.String(20))
+    kind: Mapped[str] = mapped_column(sa.String(24))
+    label: Mapped[str | None] = mapped_column(sa.String(100))
+    primary: Mapped[bool] = mapped_column(default=False)
+    position: Mapped[int] = mapped_column(default=0)
+
+    person: Mapped[Person] = relationship(back_populates="phones")
+
+    def __repr__(self) -> str:
+        return f"<Phone {self.e164} {self.kind}{' primary' if self.primary else ''}>"
+
+
+class PersonLanguage(db.Model):
+    __tablename__ = "person_language"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("person.id", ondelete="CASCADE"), index=True
+    )
+    tag: Mapped[str] = mapped_column(sa.String(35), index=True)
+    level: Mapped[str] = mapped_column(sa.String(16))
+    position: Mapped[int] = mapped_column(default=0)
+
+    person: Mapped[Person] = relationship(back_populates="languages")
+
+    def __repr__(self) -> str:
+        return f"<PersonLanguage {self.tag} {self.level}>"
+
+
+class User(db.Model):
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(320), unique=True)
+    role: Mapped[str] = mapped_column(sa.String(16))
+    party_id: Mapped[int | None] = mapped_column(sa.ForeignKey("party.id", ondelete="SET NULL"))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(300))
+    locale: Mapped[str | None] = mapped_column(sa.String(8))
+    active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    party: Mapped[Party | None] = relationship()
+
+    __table_args__ = (sa.CheckConstraint(f"role IN {ROLES!r}", name="role"),)
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"
+
+
+class ApiToken(db.Model):
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("app_user.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(sa.String(100))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.id} {self.name!r} of user {self.user_id}>"
+
+
+class AuditEntry(db.Model):
+    """Who changed what, when, with the record before and after."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id", ondelete="SET NULL"))
+    actor_email: Mapped[str] = mapped_column(sa.String(320))
+    action: Mapped[str] = mapped_column(sa.String(16))
+    entity: Mapped[str] = mapped_column(sa.String(32), index=True)
+    entity_id: Mapped[int | None]
+    party_id: Mapped[int | None] = mapped_column(index=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+
+    def __repr__(self) -> str:
+        return f"<AuditEntry {self.action} {self.entity} {self.entity_id} by {self.actor_email}>"

@@ -1,0 +1,117 @@
+"""Records to JSON-ready dicts: the one place that decides what the directory API shows."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from directory.models import AuditEntry, ContactPoint, Party, Person, Phone
+from directory.values import country_name, describe_e164, language_name
+
+
+def iso(value: datetime | date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def present_phone_number(e164: str | None) -> dict[str, Any] | None:
+    """A stored number with its international format and kind."""
+    if not e164:
+        return None
+    number = describe_e164(e164)
+    return {"e164": number.e164, "international": number.international, "kind": number.kind}
+
+
+def present_phone(phone: Phone) -> dict[str, Any]:
+    shown = present_phone_number(phone.e164) or {}
+    return {
+        "e164": phone.e164,
+        "international": shown.get("international", phone.e164),
+        "kind": phone.kind,
+        "label": phone.label,
+        "primary": phone.primary,
+    }
+
+
+def present_languages(person: Person, locale: str) -> list[dict[str, Any]]:
+    return [
+        {"tag": lang.tag, "name": language_name(lang.tag, locale), "level": lang.level}
+        for lang in person.languages
+    ]
+
+
+def sorted_phones(person: Person) -> list[Phone]:
+    """Primary first, then in the order given."""
+    return sorted(person.phones, key=lambda p: (not p.primary, p.position))
+
+
+def present_person(person: Person, locale: str = "en") -> dict[str, Any]:
+    return {
+        "id": person.id,
+        "party": person.party.iso2,
+        "full_name": person.full_name,
+        "title": person.title,
+        "email": person.email,
+        "timezone": person.timezone,
+        "active": person.active,
+        "last_confirmed_at": iso(person.last_confirmed_at),
+        "phones": [present_phone(p) for p in sorted_phones(person)],
+        "languages": present_languages(person, locale),
+        "updated_at": iso(person.updated_at),
+    }
+
+
+def present_contact_point(cp: ContactPoint | None) -> dict[str, Any] | None:
+    if cp is None:
+        return None
+    return {
+        "id": cp.id,
+        "unit_name": cp.unit_name,
+        "kind": cp.kind,
+        "address": cp.address,
+        "email": cp.email,
+        "desk_phone": present_phone_number(cp.desk_phone),
+        "timezone": cp.timezone,
+        "office_hours": cp.office_hours or [],
+        "can_order_preservation": cp.can_order_preservation,
+        "mla_authority": {
+            "name": cp.mla_authority_name,
+            "phone": present_phone_number(cp.mla_authority_phone),
+            "email": cp.mla_authority_email,
+        },
+        "effective_from": iso(cp.effective_from),
+        "effective_to": iso(cp.effective_to),
+        "updated_at": iso(cp.updated_at),
+    }
+
+
+def present_party(party: Party, locale: str = "en", *, detail: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "iso2": party.iso2,
+        "name": country_name(party.iso2, locale, fallback=party.name),
+        "name_en": party.name,
+        "status": party.status,
+        "signed_date": iso(party.signed_date),
+        "ratified_date": iso(party.ratified_date),
+        "in_force_date": iso(party.in_force_date),
+        "source": party.source,
+        "notes": party.notes,
+        "updated_at": iso(party.updated_at),
+    }
+    if detail:
+        out["contact_point"] = present_contact_point(party.current_contact_point)
+        out["people"] = [present_person(p, locale) for p in party.people]
+    return out
+
+
+def present_audit(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "at": iso(entry.at),
+        "actor": entry.actor_email,
+        "action": entry.action,
+        "entity": entry.entity,
+        "entity_id": entry.entity_id,
+        "party_id": entry.party_id,
+        "before": entry.before,
+        "after": entry.after,
+    }

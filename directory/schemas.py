@@ -1,0 +1,262 @@
+"""Directory input validation and the documented shapes of its answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from common.fields import LocalTime, Parsed, StrictBoolean, text
+from directory.models import (
+    CONTACT_POINT_KINDS,
+    LANGUAGE_LEVELS,
+    PARTY_STATUSES,
+    PHONE_KINDS,
+)
+from directory.values import parse_email, parse_language_tag, parse_timezone
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class StrictSchema(ma.Schema):
+    """Unknown fields are an error: a typo must not be silently dropped."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class PhoneIn(StrictSchema):
+    number = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    kind = fields.String(validate=validate.OneOf(PHONE_KINDS), allow_none=True)
+    label = text(100)
+    primary = StrictBoolean(load_default=False)
+
+
+class LanguageIn(StrictSchema):
+    tag = Parsed(parse_language_tag, required=True)
+    level = fields.String(load_default="working", validate=validate.OneOf(LANGUAGE_LEVELS))
+
+
+def _check_primary(phones: list[dict[str, Any]]) -> None:
+    if sum(1 for p in phones if p.get("primary")) > 1:
+        raise ma.ValidationError({"phones": ["at most one phone can be primary"]})
+
+
+def _check_languages(languages: list[dict[str, Any]]) -> None:
+    tags = [lang["tag"] for lang in languages]
+    if len(tags) != len(set(tags)):
+        raise ma.ValidationError({"languages": ["a language is listed twice"]})
+
+
+class PersonIn(StrictSchema):
+    full_name = text(200, required=True)
+    title = text(200)
+    email = Parsed(parse_email, allow_none=True)
+    timezone = Parsed(parse_timezone, allow_none=True)
+    active = StrictBoolean(load_default=True)
+    phones = fields.List(
+        fields.Nested(PhoneIn), load_default=list, validate=validate.Length(max=10)
+    )
+    languages = fields.List(
+        fields.Nested(LanguageIn), load_default=list, validate=validate.Length(max=20)
+    )
+
+    @ma.validates_schema
+    def _consistent(self, data: dict[str, Any], **kwargs: Any) -> None:
+        _check_primary(data.get("phones") or [])
+        _check_languages(data.get("languages") or [])
+
+
+class PersonPatch(PersonIn):
+    """Same fields as creation, all optional; lists given replace the stored ones."""
+
+    full_name = text(200)
+    active = StrictBoolean()
+    phones = fields.List(fields.Nested(PhoneIn), validate=validate.Length(max=10))
+    languages = fields.List(fields.Nested(LanguageIn), validate=validate.Length(max=20))
+
+    @ma.validates_schema
+    def _not_empty_name(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "full_name" in data and not data["full_name"]:
+            raise ma.ValidationError({"full_name": ["must not be empty"]})
+
+
+class WindowIn(StrictSchema):
+    weekdays = fields.List(
+        fields.String(validate=validate.OneOf(WEEKDAYS)),
+        load_default=lambda: list(WEEKDAYS),
+        validate=validate.Length(min=1, max=7),
+    )
+    from_local = LocalTime(required=True)
+    to_local = LocalTime(required=True)
+
+
+class MlaAuthorityIn(StrictSchema):
+    name = text(300)
+    phone = fields.String(allow_none=True, validate=validate.Length(max=40))
+    email = Parsed(parse_email, allow_none=True)
+
+
+class ContactPointIn(StrictSchema):
+    unit_name = text(300, required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(CONTACT_POINT_KINDS))
+    address = text(1000)
+    email = Parsed(parse_email, allow_none=True)
+    desk_phone = fields.String(allow_none=True, validate=validate.Length(max=40))
+    timezone = Parsed(parse_timezone, required=True)
+    office_hours = fields.List(
+        fields.Nested(WindowIn), load_default=list, validate=validate.Length(max=14)
+    )
+    can_order_preservation = StrictBoolean(load_default=False)
+    mla_authority = fields.Nested(MlaAuthorityIn, load_default=dict)
+    effective_from = fields.Date(allow_none=True)
+    new_designation = StrictBoolean(
+        load_default=False,
+        metadata={
+            "description": "true: a new unit is designated and the current one is kept "
+            "in history, ending on effective_from; false: correct the current one"
+        },
+    )
+
+
+class PartyIn(StrictSchema):
+    iso2 = fields.String(
+        required=True, validate=validate.Regexp(r"^[A-Z]{2}$", error="must be two capital letters")
+    )
+    name = text(120, required=True)
+    status = fields.String(required=True, validate=validate.OneOf(PARTY_STATUSES))
+    signed_date = fields.Date(allow_none=True)
+    ratified_date = fields.Date(allow_none=True)
+    in_force_date = fields.Date(allow_none=True)
+    source = text(1000)
+    notes = text(2000)
+
+
+class PartyPatch(PartyIn):
+    iso2 = fields.String(dump_only=True)
+    name = text(120)
+    status = fields.String(validate=validate.OneOf(PARTY_STATUSES))
+
+
+class QuerySchema(ma.Schema):
+    """Query strings tolerate unknown parameters (cache busters, tracking)."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+
+class PartyQuery(QuerySchema):
+    status = fields.String(validate=validate.OneOf(PARTY_STATUSES))
+
+
+class PeopleQuery(QuerySchema):
+    language = Parsed(parse_language_tag)
+    active = fields.Boolean()
+
+
+class AuditQuery(QuerySchema):
+    party = fields.String(validate=validate.Regexp(r"^[A-Za-z]{2}$"))
+    entity = fields.String(validate=validate.Length(max=32))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    before_id = fields.Integer(validate=validate.Range(min=1))
+
+
+# --- documented answers (the presenters in present.py build them) ---------------------------
+
+
+class PhoneOut(ma.Schema):
+    e164 = fields.String()
+    international = fields.String()
+    kind = fields.String()
+    label = fields.String(allow_none=True)
+    primary = fields.Boolean()
+
+
+class LanguageOut(ma.Schema):
+    tag = fields.String()
+    name = fields.String()
+    level = fields.String()
+
+
+class PersonOut(ma.Schema):
+    id = fields.Integer()
+    party = fields.String()
+    full_name = fields.String()
+    title = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    timezone = fields.String(allow_none=True)
+    active = fields.Boolean()
+    last_confirmed_at = fields.String(allow_none=True)
+    phones = fields.List(fields.Nested(PhoneOut))
+    languages = fields.List(fields.Nested(LanguageOut))
+    updated_at = fields.String()
+
+
+class NumberOut(ma.Schema):
+    e164 = fields.String()
+    international = fields.String()
+    kind = fields.String()
+
+
+class ContactPointOut(ma.Schema):
+    id = fields.Integer()
+    unit_name = fields.String()
+    kind = fields.String()
+    address = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    desk_phone = fields.Nested(NumberOut, allow_none=True)
+    timezone = fields.String()
+    office_hours = fields.List(fields.Dict())
+    can_order_preservation = fields.Boolean()
+    mla_authority = fields.Dict()
+    effective_from = fields.String()
+    effective_to = fields.String(allow_none=True)
+    updated_at = fields.String()
+
+
+class PartyOut(ma.Schema):
+    iso2 = fields.String()
+    name = fields.String(metadata={"description": "in the language of Accept-Language"})
+    name_en = fields.String()
+    status = fields.String()
+    signed_date = fields.String(allow_none=True)
+    ratified_date = fields.String(allow_none=True)
+    in_force_date = fields.String(allow_none=True)
+    source = fields.String(allow_none=True)
+    notes = fields.String(allow_none=True)
+    updated_at = fields.String()
+
+
+class PartyDetailOut(PartyOut):
+    contact_point = fields.Nested(ContactPointOut, allow_none=True)
+    people = fields.List(fields.Nested(PersonOut))
+
+
+class PartyList(ma.Schema):
+    items = fields.List(fields.Nested(PartyOut))
+
+
+class PersonList(ma.Schema):
+    items = fields.List(fields.Nested(PersonOut))
+
+
+class AuditOut(ma.Schema):
+    id = fields.Integer()
+    at = fields.String()
+    actor = fields.String()
+    action = fields.String()
+    entity = fields.String()
+    entity_id = fields.Integer(allow_none=True)
+    party_id = fields.Integer(allow_none=True)
+    before = fields.Dict(allow_none=True)
+    after = fields.Dict(allow_none=True)
+
+
+class AuditList(ma.Schema):
+    items = fields.List(fields.Nested(AuditOut))
+
+
+class HistoryOut(ma.Schema):
+    designations = fields.List(fields.Nested(ContactPointOut))
+    changes = fields.List(fields.Nested(AuditOut))

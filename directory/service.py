@@ -1,0 +1,337 @@
+"""Directory business rules: plain functions taking the acting user and `now` (aware UTC)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from common.db import db
+from common.errors import Problem, not_found
+from directory.access import require_party_editor, require_secretariat
+from directory.audit import record_change
+from directory.models import ContactPoint, Party, Person, PersonLanguage, Phone, User
+from directory.present import present_contact_point, present_party, present_person
+from directory.values import parse_phone
+
+#: Other packages register checks that may veto deleting a person (e.g. still on a rota).
+PERSON_DELETE_GUARDS: list[Callable[[Person], str | None]] = []
+
+
+def get_party(iso2: str) -> Party:
+    """The Party with that ISO code (case-insensitive), or 404."""
+    if not isinstance(iso2, str) or len(iso2) != 2:
+        raise not_found(f"Party {iso2[:10]!r}")
+    party = db.session.scalar(sa.select(Party).where(Party.iso2 == iso2.upper()))
+    if party is None:
+        raise not_found(f"Party {iso2.upper()!r}")
+    return party
+
+
+def list_parties(status: str | None = None) -> list[Party]:
+    query = sa.select(Party).order_by(Party.iso2)
+    if status:
+        query = query.where(Party.status == status)
+    return list(db.session.scalars(query))
+
+
+def create_party(actor: User, data: dict[str, Any], now: datetime) -> Party:
+    require_secretariat(actor)
+    if db.session.scalar(sa.select(Party.id).where(Party.iso2 == data["iso2"])):
+        raise Problem(409, f"Party {data['iso2']} already exists")
+    party = Party(**data, updated_at=now)
+    db.session.add(party)
+    db.session.flush()
+    record_change(
+        actor,
+        "create",
+        "party",
+        party.id,
+        party_id=party.id,
+        before=None,
+        after=present_party(party),
+        now=now,
+    )
+    return party
+
+
+def update_party(actor: User, party: Party, changes: dict[str, Any], now: datetime) -> Party:
+    """The Parties list itself is the secretariat's."""
+    require_secretariat(actor)
+    before = present_party(party)
+    for key, value in changes.items():
+        setattr(party, key, value)
+    party.updated_at = now
+    db.session.flush()
+    record_change(
+        actor,
+        "update",
+        "party",
+        party.id,
+        party_id=party.id,
+        before=before,
+        after=present_party(party),
+        now=now,
+    )
+    return party
+
+
+def _phone_or_problem(
+    raw: str | None, region: str, field: str, errors: list[dict[str, str]]
+) -> str | None:
+    if raw in (None, ""):
+        return None
+    try:
+        return parse_phone(raw, region).e164
+    except ValueError as exc:
+        errors.append({"field": field, "reason": str(exc)})
+        return None
+
+
+def _raise_if(errors: list[dict[str, str]]) -> None:
+    if errors:
+        detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:5])
+        raise Problem(422, detail, errors=errors)
+
+
+def set_contact_point(
+    actor: User, party: Party, data: dict[str, Any], now: datetime
+) -> ContactPoint:
+    """Correct the current designation, or record a new one and keep the old in history."""
+    require_party_editor(actor, party.id)
+    errors: list[dict[str, str]] = []
+    mla = data.get("mla_authority") or {}
+    values = {
+        "unit_name": data["unit_name"],
+        "kind": data["kind"],
+        "address": data.get("address"),
+        "email": data.get("email"),
+        "desk_phone": _phone_or_problem(data.get("desk_phone"), party.iso2, "desk_phone", errors),
+        "timezone": data["timezone"],
+        "office_hours": [_window_json(w) for w in data.get("office_hours") or []],
+        "can_order_preservation": data.get("can_order_preservation", False),
+        "mla_authority_name": mla.get("name"),
+        "mla_authority_phone": _phone_or_problem(
+            mla.get("phone"), party.iso2, "mla_authority.phone", errors
+        ),
+        "mla_authority_email": mla.get("email"),
+    }
+    _raise_if(errors)
+    today = now.astimezone(ZoneInfo(data["timezone"])).date()
+    effective_from = data.get("effective_from") or today
+    current = party.current_contact_point
+    if current is not None and not data.get("new_designation"):
+        before = present_contact_point(current)
+        for key, value in values.items():
+            setattr(current, key, value)
+        current.updated_at = now
+        db.session.flush()
+        record_change(
+            actor,
+            "update",
+            "contact_point",
+            current.id,
+            party_id=party.id,
+            before=before,
+            after=present_contact_point(current),
+            now=now,
+        )
+        return current
+    if current is not None:
+        if effective_from <= current.effective_from:
+            raise Problem(
+                422,
+                "effective_from must be after the current designation's start "
+                f"({current.effective_from.isoformat()})",
+                errors=[
+                    {
+                        "field": "effective_from",
+                        "reason": f"must be after {current.effective_from.isoformat()}",
+                    }
+                ],
+            )
+        before = present_contact_point(current)
+        current.effective_to = effective_from
+        current.updated_at = now
+        record_change(
+            actor,
+            "update",
+            "contact_point",
+            current.id,
+            party_id=party.id,
+            before=before,
+            after=present_contact_point(current),
+            now=now,
+        )
+    cp = ContactPoint(party=party, effective_from=effective_from, updated_at=now, **values)
+    db.session.add(cp)
+    db.session.flush()
+    record_change(
+        actor,
+        "create",
+        "contact_point",
+        cp.id,
+        party_id=party.id,
+        before=None,
+        after=present_contact_point(cp),
+        now=now,
+    )
+    return cp
+
+
+def _window_json(window: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "weekdays": list(window["weekdays"]),
+        "from_local": window["from_local"].strftime("%H:%M"),
+        "to_local": window["to_local"].strftime("%H:%M"),
+    }
+
+
+def list_people(
+    party: Party | None = None, *, language: str | None = None, active: bool | None = None
+) -> list[Person]:
+    """People of a Party (or all), optionally only those speaking `language` (prefix match)."""
+    query = (
+        sa.select(Person)
+        .options(
+            selectinload(Person.phones), selectinload(Person.languages), selectinload(Person.party)
+        )
+        .order_by(Person.id)
+    )
+    if party is not None:
+        query = query.where(Person.party_id == party.id)
+    if active is not None:
+        query = query.where(Person.active == active)
+    if language:
+        # "fr" finds fr-CA speakers; "fr-CA" finds exactly that.
+        match = sa.or_(PersonLanguage.tag == language, PersonLanguage.tag.like(f"{language}-%"))
+        query = query.where(Person.languages.any(match))
+    return list(db.session.scalars(query))
+
+
+def get_person(person_id: int) -> Person:
+    person = db.session.get(Person, person_id)
+    if person is None:
+        raise not_found(f"person {person_id}")
+    return person
+
+
+def _apply_person_fields(person: Person, data: dict[str, Any], region: str) -> None:
+    errors: list[dict[str, str]] = []
+    for key in ("full_name", "title", "email", "timezone", "active"):
+        if key in data:
+            setattr(person, key, data[key])
+    if "phones" in data:
+        phones = []
+        for i, raw in enumerate(data["phones"]):
+            try:
+                number = parse_phone(raw["number"], region)
+            except ValueError as exc:
+                errors.append({"field": f"phones[{i}].number", "reason": str(exc)})
+                continue
+            phones.append(
+                Phone(
+                    e164=number.e164,
+                    kind=raw.get("kind") or number.kind,
+                    label=raw.get("label"),
+                    primary=raw.get("primary", False),
+                    position=i,
+                )
+            )
+        e164s = [p.e164 for p in phones]
+        if len(e164s) != len(set(e164s)):
+            errors.append({"field": "phones", "reason": "the same number is listed twice"})
+        _raise_if(errors)
+        if phones and not any(p.primary for p in phones):
+            phones[0].primary = True
+        person.phones = phones
+    if "languages" in data:
+        person.languages = [
+            PersonLanguage(tag=raw["tag"], level=raw.get("level", "working"), position=i)
+            for i, raw in enumerate(data["languages"])
+        ]
+
+
+def create_person(actor: User, party: Party, data: dict[str, Any], now: datetime) -> Person:
+    require_party_editor(actor, party.id)
+    person = Person(party=party, updated_at=now)
+    _apply_person_fields(person, data, party.iso2)
+    db.session.add(person)
+    db.session.flush()
+    record_change(
+        actor,
+        "create",
+        "person",
+        person.id,
+        party_id=party.id,
+        before=None,
+        after=present_person(person),
+        now=now,
+    )
+    return person
+
+
+def update_person(actor: User, person: Person, changes: dict[str, Any], now: datetime) -> Person:
+    require_party_editor(actor, person.party_id)
+    before = present_person(person)
+    _apply_person_fields(person, changes, person.party.iso2)
+    person.updated_at = now
+    db.session.flush()
+    record_change(
+        actor,
+        "update",
+        "person",
+        person.id,
+        party_id=person.party_id,
+        before=before,
+        after=present_person(person),
+        now=now,
+    )
+    return person
+
+
+def delete_person(actor: User, person: Person, now: datetime) -> None:
+    require_party_editor(actor, person.party_id)
+    for guard in PERSON_DELETE_GUARDS:
+        reason = guard(person)
+        if reason:
+            raise Problem(409, reason)
+    before = present_person(person)
+    db.session.delete(person)
+    db.session.flush()
+    record_change(
+        actor,
+        "delete",
+        "person",
+        before["id"],
+        party_id=person.party_id,
+        before=before,
+        after=None,
+        now=now,
+    )
+
+
+def mark_confirmed(person: Person, at: datetime) -> None:
+    """A successful reachability test moves the person's last confirmation forward."""
+    if person.last_confirmed_at is None or person.last_confirmed_at < at:
+        person.last_confirmed_at = at
+
+
+def find_person_by_contact(
+    party_ids: list[int] | None, email: str | None, name: str | None
+) -> Person | None:
+    """Match a person by e-mail (case-insensitive), else by exact full name."""
+    query = sa.select(Person)
+    if party_ids is not None:
+        query = query.where(Person.party_id.in_(party_ids))
+    if email:
+        found = db.session.scalar(query.where(sa.func.lower(Person.email) == email.lower()))
+        if found:
+            return found
+    if name:
+        return db.session.scalar(query.where(Person.full_name == name))
+    return None
