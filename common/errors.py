@@ -112,7 +112,7 @@ def problem_from_http(error: HTTPException) -> Problem:
         # webargs nests messages under the location ("json", "query"); drop that level.
         if isinstance(messages, Mapping) and set(messages) <= {"json", "query", "form", "headers"}:
             for location, inner in messages.items():
-                prefix = "" if location == "json" else location
+                prefix = "" if location in ("json", "query") else location
                 errors.extend(flatten_messages(inner, prefix))
         else:
             errors.extend(flatten_messages(messages))

@@ -221,10 +221,9 @@ def get_person(person_id: int) -> Person:
 
 
 def _apply_person_fields(person: Person, data: dict[str, Any], region: str) -> None:
+    """Validate everything first, then assign: a rejected change leaves the person untouched."""
     errors: list[dict[str, str]] = []
-    for key in ("full_name", "title", "email", "timezone", "active"):
-        if key in data:
-            setattr(person, key, data[key])
+    phones: list[Phone] | None = None
     if "phones" in data:
         phones = []
         for i, raw in enumerate(data["phones"]):
@@ -248,6 +247,10 @@ def _apply_person_fields(person: Person, data: dict[str, Any], region: str) -> N
         _raise_if(errors)
         if phones and not any(p.primary for p in phones):
             phones[0].primary = True
+    for key in ("full_name", "title", "email", "timezone", "active"):
+        if key in data:
+            setattr(person, key, data[key])
+    if phones is not None:
         person.phones = phones
     if "languages" in data:
         person.languages = [
@@ -258,8 +261,9 @@ def _apply_person_fields(person: Person, data: dict[str, Any], region: str) -> N
 
 def create_person(actor: User, party: Party, data: dict[str, Any], now: datetime) -> Person:
     require_party_editor(actor, party.id)
-    person = Person(party=party, updated_at=now)
+    person = Person(updated_at=now)
     _apply_person_fields(person, data, party.iso2)
+    person.party = party  # only once valid: a rejected person must not linger in the session
     db.session.add(person)
     db.session.flush()
     record_change(

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from flask_sqlalchemy.session import Session
 
 from app import create_app
 from common.db import db
@@ -92,15 +93,29 @@ def clock(app: Flask) -> Iterator[Clock]:
     app.config["CLOCK"] = None
 
 
+class ConnectionBoundSession(Session):
+    """Flask-SQLAlchemy's session picks the engine per model; tests need the one connection."""
+
+    def get_bind(self, *args: Any, **kwargs: Any) -> Any:
+        return self.bind
+
+
 @pytest.fixture(autouse=True)
-def _transaction(app: Flask, clock: Clock) -> Iterator[None]:
+def _transaction(request: pytest.FixtureRequest, app: Flask, clock: Clock) -> Iterator[None]:
     """Each test runs inside a transaction rolled back afterwards (savepoint recipe)."""
+    if request.node.get_closest_marker("own_app"):
+        yield
+        return
     with app.app_context():
         connection = db.engine.connect()
         outer = connection.begin()
         original = db.session
         db.session = db._make_scoped_session(
-            {"bind": connection, "join_transaction_mode": "create_savepoint"}
+            {
+                "bind": connection,
+                "join_transaction_mode": "create_savepoint",
+                "class_": ConnectionBoundSession,
+            }
         )
         try:
             yield
@@ -178,3 +193,22 @@ def secretariat() -> dict[str, str]:
 @pytest.fixture
 def member() -> dict[str, str]:
     return make_user("member")[1]
+
+
+@pytest.fixture
+def fresh_database_url(tmp_path) -> Iterator[str]:
+    """An empty database of the suite's kind, dropped afterwards (for migrations, live servers)."""
+    if not PG_URL:
+        yield f"sqlite:///{tmp_path}/fresh.sqlite"
+        return
+    name = f"art35_fresh_{os.getpid()}_{os.urandom(4).hex()}"
+    base = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    admin = sa.create_engine(base.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield PG_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
