@@ -96,12 +96,11 @@ def test_people_filter_by_language(client, france, member):
     make_person(france, "Ana", languages=("es",))
     make_person(france, "Jean", languages=("fr-CA", "en"))
     make_person(france, "Bob", languages=("en",))
-    names = lambda q: [
-        p["full_name"]
-        for p in client.get(  # noqa: E731
-            f"/api/v1/parties/FR/people?language={q}", headers=member
-        ).json["items"]
-    ]
+
+    def names(q: str) -> list[str]:
+        resp = client.get(f"/api/v1/parties/FR/people?language={q}", headers=member)
+        return [p["full_name"] for p in resp.json["items"]]
+
     assert names("fr") == ["Jean"]
     assert names("en") == ["Jean", "Bob"]
     assert names("es") == ["Ana"]
@@ -297,7 +296,7 @@ def test_party_list_is_the_secretariats(client, secretariat):
 
 
 def test_every_write_is_audited_with_before_and_after(client, france, secretariat, clock):
-    user, headers = make_user("party_admin", france, email="admin@fr.example")
+    _user, headers = make_user("party_admin", france, email="admin@fr.example")
     pid = client.post("/api/v1/parties/FR/people", json=PERSON, headers=headers).json["id"]
     client.patch(f"/api/v1/people/{pid}", json={"title": "Chief"}, headers=headers)
     client.delete(f"/api/v1/people/{pid}", headers=headers)
