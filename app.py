@@ -62,9 +62,15 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
 def _register_api(app: Flask) -> None:
     from directory.api import blp as directory_api
     from directory.auth import authenticate_api_request
+    from directory.service import PERSON_DELETE_GUARDS
+    from rota.api import blp as rota_api
+    from rota.service import rota_membership_guard
 
     app.before_request(authenticate_api_request)
     api.register_blueprint(directory_api)
+    api.register_blueprint(rota_api)
+    if rota_membership_guard not in PERSON_DELETE_GUARDS:
+        PERSON_DELETE_GUARDS.append(rota_membership_guard)
 
 
 def _register_pages(app: Flask) -> None:
@@ -82,7 +88,9 @@ def _register_errors(app: Flask) -> None:
 
 def _register_commands(app: Flask) -> None:
     from directory.cli import directory_cli, tokens_cli, users_cli
+    from rota.cli import rota_cli
 
     app.cli.add_command(directory_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(tokens_cli)
+    app.cli.add_command(rota_cli)

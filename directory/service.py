@@ -339,3 +339,35 @@ def find_person_by_contact(
     if name:
         return db.session.scalar(query.where(Person.full_name == name))
     return None
+
+
+def get_party_by_id(party_id: int) -> Party:
+    party = db.session.get(Party, party_id)
+    if party is None:
+        raise not_found(f"Party {party_id}")
+    return party
+
+
+def people_by_id(person_ids: set[int] | list[int]) -> dict[int, Person]:
+    """People with phones and languages loaded, in one query."""
+    if not person_ids:
+        return {}
+    query = (
+        sa.select(Person)
+        .options(selectinload(Person.phones), selectinload(Person.languages))
+        .where(Person.id.in_(list(person_ids)))
+    )
+    return {p.id: p for p in db.session.scalars(query)}
+
+
+def people_of_parties(party_ids: list[int] | None) -> dict[int, Person]:
+    """Every person of these Parties (all when None), phones and languages loaded."""
+    query = sa.select(Person).options(selectinload(Person.phones), selectinload(Person.languages))
+    if party_ids is not None:
+        query = query.where(Person.party_id.in_(party_ids))
+    return {p.id: p for p in db.session.scalars(query)}
+
+
+def speaks(person: Person, tag: str) -> bool:
+    """True when the person lists `tag` or a regional variant of it ("fr" matches "fr-CA")."""
+    return any(lang.tag == tag or lang.tag.startswith(tag + "-") for lang in person.languages)

@@ -83,6 +83,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     with app.app_context():
         upgrade()
     yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture
@@ -157,14 +159,21 @@ def make_person(
     from directory.models import PersonLanguage, Phone
     from directory.values import parse_phone
 
-    person = Person(party=party, full_name=full_name, email=email, updated_at=datetime.now(UTC))
+    phones = []
     if phone:
         number = parse_phone(phone, party.iso2)
-        person.phones = [Phone(e164=number.e164, kind=number.kind, primary=True, position=0)]
-    person.languages = [
-        PersonLanguage(tag=t, level="fluent", position=i) for i, t in enumerate(languages)
-    ]
+        phones = [Phone(e164=number.e164, kind=number.kind, primary=True, position=0)]
+    person = Person(
+        full_name=full_name,
+        email=email,
+        updated_at=datetime.now(UTC),
+        phones=phones,
+        languages=[
+            PersonLanguage(tag=t, level="fluent", position=i) for i, t in enumerate(languages)
+        ],
+    )
     db.session.add(person)
+    person.party = party
     db.session.flush()
     return person
 

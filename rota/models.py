@@ -1,0 +1,104 @@
+"""Rota tables: rotas (one per tier of a Party), their rotations, member changes and overrides."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from common.db import UTCDateTime, db
+
+
+class RotaRecord(db.Model):
+    """One duty line of a Party with its escalation tier (1 = call first)."""
+
+    __tablename__ = "rota"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    party_id: Mapped[int] = mapped_column(sa.ForeignKey("party.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(sa.String(120))
+    tier: Mapped[int]
+    timezone: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    rotations: Mapped[list[RotationRecord]] = relationship(
+        back_populates="rota", order_by="RotationRecord.position", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        sa.UniqueConstraint("party_id", "tier"),
+        sa.CheckConstraint("tier >= 1 AND tier <= 9", name="tier"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Rota {self.id} {self.name!r} tier {self.tier}>"
+
+
+class RotationRecord(db.Model):
+    """A layer of a rota: members in turn, handing off at a local wall-clock time."""
+
+    __tablename__ = "rotation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rota_id: Mapped[int] = mapped_column(sa.ForeignKey("rota.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    name: Mapped[str | None] = mapped_column(sa.String(120))
+    start_local: Mapped[datetime] = mapped_column(sa.DateTime(timezone=False))
+    shift_length: Mapped[str] = mapped_column(sa.String(32))
+    members: Mapped[list[int]] = mapped_column(sa.JSON)
+    restrictions: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    rota: Mapped[RotaRecord] = relationship(back_populates="rotations")
+    member_changes: Mapped[list[MemberChangeRecord]] = relationship(
+        back_populates="rotation",
+        order_by="MemberChangeRecord.effective_at",
+        cascade="all, delete-orphan",
+    )
+
+    def __repr__(self) -> str:
+        return f"<Rotation {self.id} of rota {self.rota_id} {self.shift_length}>"
+
+
+class MemberChangeRecord(db.Model):
+    """From `effective_at` on, the rotation's members are these (past shifts keep theirs)."""
+
+    __tablename__ = "rotation_member_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rotation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("rotation.id", ondelete="CASCADE"), index=True
+    )
+    effective_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    members: Mapped[list[int]] = mapped_column(sa.JSON)
+
+    rotation: Mapped[RotationRecord] = relationship(back_populates="member_changes")
+
+    def __repr__(self) -> str:
+        return f"<MemberChange rotation {self.rotation_id} at {self.effective_at}>"
+
+
+class OverrideRecord(db.Model):
+    """Person X covers the rota from start to end, whatever the rotations say."""
+
+    __tablename__ = "override"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rota_id: Mapped[int] = mapped_column(sa.ForeignKey("rota.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    note: Mapped[str | None] = mapped_column(sa.String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        sa.Index("ix_override_rota_start", "rota_id", "start_at"),
+        sa.Index("ix_override_rota_end", "rota_id", "end_at"),
+        sa.CheckConstraint("end_at > start_at", name="positive"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Override {self.id} person {self.person_id} {self.start_at}–{self.end_at}>"

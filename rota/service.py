@@ -1,0 +1,380 @@
+"""Rota business rules: create and change rotas, rotations and overrides (audited)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from common.db import db
+from common.errors import Problem, not_found
+from directory import service as directory
+from directory.access import require_party_editor
+from directory.audit import record_change
+from directory.models import Party, Person, User
+from rota.models import MemberChangeRecord, OverrideRecord, RotaRecord, RotationRecord
+from rota.present import present_override, present_rota
+
+#: Called after any change of a rota as (rota, before, now), `before` being its state before
+#: the change (None for a new rota); calendars use it to version the shifts they published.
+ROTA_CHANGE_LISTENERS: list[Callable[[RotaRecord, Any, datetime], None]] = []
+
+
+def _window_json(window: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "weekdays": list(window["weekdays"]),
+        "from_local": window["from_local"].strftime("%H:%M"),
+        "to_local": window["to_local"].strftime("%H:%M"),
+    }
+
+
+def _snapshot(rota: RotaRecord) -> Any:
+    """What listeners need of the rota before a change (its resolvable definition)."""
+    from rota.specs import rota_spec
+
+    overrides = db.session.scalars(
+        sa.select(OverrideRecord).where(OverrideRecord.rota_id == rota.id)
+    )
+    return rota_spec(rota, overrides) if rota.rotations else None
+
+
+def _changed(rota: RotaRecord, before: Any, now: datetime) -> None:
+    rota.updated_at = now
+    db.session.flush()
+    for listener in ROTA_CHANGE_LISTENERS:
+        listener(rota, before, now)
+
+
+def list_rotas(party: Party) -> list[RotaRecord]:
+    query = (
+        sa.select(RotaRecord)
+        .options(selectinload(RotaRecord.rotations).selectinload(RotationRecord.member_changes))
+        .where(RotaRecord.party_id == party.id)
+        .order_by(RotaRecord.tier)
+    )
+    return list(db.session.scalars(query))
+
+
+def get_rota(rota_id: int) -> RotaRecord:
+    rota = db.session.get(RotaRecord, rota_id)
+    if rota is None:
+        raise not_found(f"rota {rota_id}")
+    return rota
+
+
+def party_of(rota: RotaRecord) -> Party:
+    return directory.get_party_by_id(rota.party_id)
+
+
+def check_members(party_id: int, member_ids: list[int], field: str = "members") -> None:
+    """Every member must be a person of the rota's Party."""
+    known = set(
+        db.session.scalars(
+            sa.select(Person.id).where(Person.party_id == party_id, Person.id.in_(member_ids))
+        )
+    )
+    errors = [
+        {"field": f"{field}[{i}]", "reason": f"no person {pid} in this Party"}
+        for i, pid in enumerate(member_ids)
+        if pid not in known
+    ]
+    if errors:
+        raise Problem(422, errors[0]["reason"], errors=errors)
+
+
+def _tier_taken(party_id: int, tier: int, except_id: int | None = None) -> None:
+    query = sa.select(RotaRecord).where(RotaRecord.party_id == party_id, RotaRecord.tier == tier)
+    other = db.session.scalar(query)
+    if other is not None and other.id != except_id:
+        raise Problem(
+            409,
+            f"tier {tier} is already rota {other.id} ({other.name!r}): one rota per tier",
+            extra={"conflict": {"rota_id": other.id}},
+        )
+
+
+def create_rota(actor: User, party: Party, data: dict[str, Any], now: datetime) -> RotaRecord:
+    """A rota in the Party's zone unless another is given."""
+    require_party_editor(actor, party.id)
+    zone = data.get("timezone")
+    if not zone:
+        cp = party.current_contact_point
+        if cp is None:
+            raise Problem(
+                422,
+                "timezone: required while the Party has no contact point",
+                errors=[{"field": "timezone", "reason": "required (no contact point zone)"}],
+            )
+        zone = cp.timezone
+    _tier_taken(party.id, data["tier"])
+    rota = RotaRecord(
+        party_id=party.id,
+        name=data["name"],
+        tier=data["tier"],
+        timezone=zone,
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(rota)
+    db.session.flush()
+    record_change(
+        actor,
+        "create",
+        "rota",
+        rota.id,
+        party_id=party.id,
+        before=None,
+        after=present_rota(rota, party.iso2),
+        now=now,
+    )
+    _changed(rota, None, now)
+    return rota
+
+
+def update_rota(actor: User, rota: RotaRecord, changes: dict[str, Any], now: datetime) -> None:
+    party = party_of(rota)
+    require_party_editor(actor, party.id)
+    if "tier" in changes:
+        _tier_taken(party.id, changes["tier"], except_id=rota.id)
+    before_spec = _snapshot(rota)
+    before = present_rota(rota, party.iso2)
+    for key, value in changes.items():
+        setattr(rota, key, value)
+    _changed(rota, before_spec, now)
+    record_change(
+        actor,
+        "update",
+        "rota",
+        rota.id,
+        party_id=party.id,
+        before=before,
+        after=present_rota(rota, party.iso2),
+        now=now,
+    )
+
+
+def delete_rota(actor: User, rota: RotaRecord, now: datetime) -> None:
+    party = party_of(rota)
+    require_party_editor(actor, party.id)
+    before_spec = _snapshot(rota)
+    before = present_rota(rota, party.iso2)
+    for listener in ROTA_CHANGE_LISTENERS:
+        listener(rota, before_spec, now)
+    db.session.execute(sa.delete(OverrideRecord).where(OverrideRecord.rota_id == rota.id))
+    db.session.delete(rota)
+    db.session.flush()
+    record_change(
+        actor, "delete", "rota", before["id"], party_id=party.id, before=before, after=None, now=now
+    )
+
+
+def add_rotation(
+    actor: User, rota: RotaRecord, data: dict[str, Any], now: datetime
+) -> RotationRecord:
+    """A new layer, placed after the existing ones (so it wins where both are active)."""
+    party = party_of(rota)
+    require_party_editor(actor, party.id)
+    check_members(party.id, data["members"])
+    before_spec = _snapshot(rota)
+    before = present_rota(rota, party.iso2)
+    rotation = RotationRecord(
+        rota=rota,
+        position=max((r.position for r in rota.rotations), default=-1) + 1,
+        name=data.get("name"),
+        start_local=data["start_local"],
+        shift_length=data["shift_length"],
+        members=list(data["members"]),
+        restrictions=[_window_json(w) for w in data.get("restrictions") or []],
+        updated_at=now,
+    )
+    db.session.add(rotation)
+    _changed(rota, before_spec, now)
+    record_change(
+        actor,
+        "update",
+        "rota",
+        rota.id,
+        party_id=party.id,
+        before=before,
+        after=present_rota(rota, party.iso2),
+        now=now,
+    )
+    return rotation
+
+
+def get_rotation(rotation_id: int) -> RotationRecord:
+    rotation = db.session.get(RotationRecord, rotation_id)
+    if rotation is None:
+        raise not_found(f"rotation {rotation_id}")
+    return rotation
+
+
+def update_rotation(
+    actor: User, rotation: RotationRecord, changes: dict[str, Any], now: datetime
+) -> None:
+    """Members change from an effective instant (past shifts keep theirs); other fields at once."""
+    rota = rotation.rota
+    party = party_of(rota)
+    require_party_editor(actor, party.id)
+    if "members" in changes:
+        check_members(party.id, changes["members"])
+    before_spec = _snapshot(rota)
+    before = present_rota(rota, party.iso2)
+    for key in ("name", "start_local", "shift_length", "position"):
+        if key in changes:
+            setattr(rotation, key, changes[key])
+    if "restrictions" in changes:
+        rotation.restrictions = [_window_json(w) for w in changes["restrictions"]]
+    if "members" in changes:
+        effective_at = changes.get("members_effective_at") or now
+        # A later change replaces one planned from the same instant or after it.
+        rotation.member_changes = [
+            c for c in rotation.member_changes if c.effective_at < effective_at
+        ] + [MemberChangeRecord(effective_at=effective_at, members=list(changes["members"]))]
+    rotation.updated_at = now
+    if "position" in changes:
+        rota.rotations.sort(key=lambda r: (r.position, r.id))
+    _changed(rota, before_spec, now)
+    record_change(
+        actor,
+        "update",
+        "rota",
+        rota.id,
+        party_id=party.id,
+        before=before,
+        after=present_rota(rota, party.iso2),
+        now=now,
+    )
+
+
+def delete_rotation(actor: User, rotation: RotationRecord, now: datetime) -> None:
+    rota = rotation.rota
+    party = party_of(rota)
+    require_party_editor(actor, party.id)
+    before_spec = _snapshot(rota)
+    before = present_rota(rota, party.iso2)
+    rota.rotations.remove(rotation)
+    db.session.delete(rotation)
+    _changed(rota, before_spec, now)
+    record_change(
+        actor,
+        "update",
+        "rota",
+        rota.id,
+        party_id=party.id,
+        before=before,
+        after=present_rota(rota, party.iso2),
+        now=now,
+    )
+
+
+def list_overrides(
+    rota: RotaRecord, since: datetime | None = None, until: datetime | None = None
+) -> list[OverrideRecord]:
+    query = (
+        sa.select(OverrideRecord)
+        .where(OverrideRecord.rota_id == rota.id)
+        .order_by(OverrideRecord.start_at)
+    )
+    if since is not None:
+        query = query.where(OverrideRecord.end_at > since)
+    if until is not None:
+        query = query.where(OverrideRecord.start_at < until)
+    return list(db.session.scalars(query))
+
+
+def create_override(
+    actor: User, rota: RotaRecord, data: dict[str, Any], now: datetime
+) -> OverrideRecord:
+    """Person X covers the rota; overlapping another override of the rota is a 409."""
+    party = party_of(rota)
+    require_party_editor(actor, party.id)
+    check_members(party.id, [data["person_id"]], field="person_id")
+    clash = db.session.scalar(
+        sa.select(OverrideRecord)
+        .where(
+            OverrideRecord.rota_id == rota.id,
+            OverrideRecord.start_at < data["end"],
+            OverrideRecord.end_at > data["start"],
+        )
+        .order_by(OverrideRecord.start_at)
+        .limit(1)
+    )
+    if clash is not None:
+        raise Problem(
+            409,
+            f"overlaps override {clash.id} ({clash.start_at.isoformat()} to "
+            f"{clash.end_at.isoformat()}): delete it or choose other times",
+            extra={"conflict": present_override(clash)},
+        )
+    before_spec = _snapshot(rota)
+    override = OverrideRecord(
+        rota_id=rota.id,
+        person_id=data["person_id"],
+        start_at=data["start"],
+        end_at=data["end"],
+        note=data.get("note"),
+        created_at=now,
+    )
+    db.session.add(override)
+    db.session.flush()
+    _changed(rota, before_spec, now)
+    record_change(
+        actor,
+        "create",
+        "override",
+        override.id,
+        party_id=party.id,
+        before=None,
+        after=present_override(override),
+        now=now,
+    )
+    return override
+
+
+def get_override(override_id: int) -> OverrideRecord:
+    override = db.session.get(OverrideRecord, override_id)
+    if override is None:
+        raise not_found(f"override {override_id}")
+    return override
+
+
+def delete_override(actor: User, override: OverrideRecord, now: datetime) -> None:
+    rota = get_rota(override.rota_id)
+    party = party_of(rota)
+    require_party_editor(actor, party.id)
+    before_spec = _snapshot(rota)
+    before = present_override(override)
+    db.session.delete(override)
+    db.session.flush()
+    _changed(rota, before_spec, now)
+    record_change(
+        actor,
+        "delete",
+        "override",
+        before["id"],
+        party_id=party.id,
+        before=before,
+        after=None,
+        now=now,
+    )
+
+
+def rota_membership_guard(person: Person) -> str | None:
+    """Veto deleting someone still named in a rotation (deactivate them instead)."""
+    rotations = db.session.scalars(
+        sa.select(RotationRecord).join(RotaRecord).where(RotaRecord.party_id == person.party_id)
+    )
+    for rotation in rotations:
+        named = set(rotation.members)
+        for change in rotation.member_changes:
+            named.update(change.members)
+        if person.id in named:
+            return (
+                f"{person.full_name} is a member of rotation {rotation.id} of rota "
+                f"{rotation.rota_id}: remove them from it first, or mark them inactive"
+            )
+    return None
