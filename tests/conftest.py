@@ -81,7 +81,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         reset_postgres(PG_URL)
     app = make_app(url)
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")
     yield app
     with app.app_context():
         db.engine.dispose()
