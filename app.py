@@ -82,6 +82,12 @@ def _register_pages(app: Flask) -> None:
 
 
 def _register_errors(app: Flask) -> None:
+    @app.teardown_request
+    def _rollback_uncommitted(_exc: BaseException | None) -> None:
+        # One commit per request: whatever a failed request left pending is dropped here,
+        # so a rejected write can never ride along with a later commit.
+        db.session.rollback()
+
     app.register_error_handler(Problem, problem_response)
     app.register_error_handler(HTTPException, lambda e: problem_response(problem_from_http(e)))
 

@@ -18,6 +18,7 @@ from directory import service as directory
 from directory.models import Party, Person
 from rota import resolution as r
 from rota.models import OverrideRecord, RotaRecord, RotationRecord
+from rota.service import MAX_OVERRIDE
 from rota.specs import override_spec, rota_spec, rotation_spec, zone
 
 #: How far a duty's since/until and the language look-ahead reach from the asked instant.
@@ -50,6 +51,9 @@ def load_rotas(
                 OverrideRecord.rota_id.in_([rt.id for rt in rotas]),
                 OverrideRecord.end_at > since,
                 OverrideRecord.start_at < until,
+                # Overrides last at most MAX_OVERRIDE: this bound keeps either index's range
+                # scan to the asked window, whatever the length of history.
+                OverrideRecord.start_at > since - MAX_OVERRIDE,
             )
         )
         for override in found:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +17,9 @@ from directory.audit import record_change
 from directory.models import Party, Person, User
 from rota.models import MemberChangeRecord, OverrideRecord, RotaRecord, RotationRecord
 from rota.present import present_override, present_rota
+
+#: Overrides are bounded so that lookups can bound their index scans (see rota.lookup).
+MAX_OVERRIDE = timedelta(days=366)
 
 #: Called after any change of a rota as (rota, before, now), `before` being its state before
 #: the change (None for a new rota); calendars use it to version the shifts they published.
@@ -292,6 +295,12 @@ def create_override(
     """Person X covers the rota; overlapping another override of the rota is a 409."""
     party = party_of(rota)
     require_party_editor(actor, party.id)
+    if not timedelta(0) < data["end"] - data["start"] <= MAX_OVERRIDE:
+        raise Problem(
+            422,
+            "end: an override ends after its start and lasts at most 366 days",
+            errors=[{"field": "end", "reason": "must be after start, within 366 days"}],
+        )
     check_members(party.id, [data["person_id"]], field="person_id")
     clash = db.session.scalar(
         sa.select(OverrideRecord)

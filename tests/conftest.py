@@ -144,7 +144,7 @@ def runner(app: Flask):
 def make_party(iso2: str = "FR", name: str = "France", status: str = "party") -> Party:
     party = Party(iso2=iso2, name=name, status=status, updated_at=datetime.now(UTC))
     db.session.add(party)
-    db.session.flush()
+    db.session.commit()
     return party
 
 
@@ -174,7 +174,7 @@ def make_person(
     )
     db.session.add(person)
     person.party = party
-    db.session.flush()
+    db.session.commit()
     return person
 
 
@@ -186,6 +186,7 @@ def make_user(
     email = email or f"{role}-{party.iso2 if party else 'x'}-{os.urandom(3).hex()}@art35.example"
     user = accounts.create_user(email, role, now, party=party)
     _token, secret = accounts.create_token(user, "test", now)
+    db.session.commit()
     return user, {"Authorization": f"Bearer {secret}"}
 
 
