@@ -471,3 +471,36 @@ def test_gap_tier_points_to_the_desk_line(client, paris):
     assert answer["gap"] is True
     assert answer["tiers"][0]["gap"] is True and answer["tiers"][0]["person"] is None
     assert answer["desk_phone"]["international"] == "+33 1 23 45 67 89"
+
+
+@pytest.mark.parametrize(
+    ("day", "handoff_utc"),
+    [
+        # 02:30 does not exist on 29 March in Paris: read with the offset before the gap (+01:00).
+        ("2026-03-29", datetime(2026, 3, 29, 1, 30, tzinfo=UTC)),
+        # 02:30 happens twice on 25 October: the first occurrence (+02:00).
+        ("2026-10-25", datetime(2026, 10, 25, 0, 30, tzinfo=UTC)),
+    ],
+    ids=["spring-forward-skipped-handoff", "fall-back-repeated-handoff"],
+)
+def test_on_call_around_dst_handoffs(client, paris, day, handoff_utc):
+    _party, people, headers = paris
+    rota = new_rota(client, headers)
+    add_rotation(
+        client,
+        headers,
+        rota["id"],
+        members=[people[0].id, people[1].id],
+        start_local="2026-01-01T02:30",
+        shift_length="P1D",
+    )
+    second = timedelta(seconds=1)
+    names = [
+        on_call(client, headers, (handoff_utc + delta).isoformat())["tiers"][0]
+        for delta in (-second, timedelta(0), second)
+    ]
+    assert names[0]["until"] == handoff_utc.isoformat()
+    assert names[1]["since"] == handoff_utc.isoformat()
+    assert names[1]["person"]["full_name"] == names[2]["person"]["full_name"]
+    assert names[0]["person"]["full_name"] != names[1]["person"]["full_name"]
+    assert day in names[1]["since"]
