@@ -11,6 +11,7 @@ from flask_migrate import Migrate
 from werkzeug.exceptions import HTTPException
 
 from common.api import api
+from common.babel import init_babel
 from common.db import configure_engine, db
 from common.errors import Problem, problem_from_http, problem_response
 from common.settings import load_settings, validate_settings
@@ -44,6 +45,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     with app.app_context():
         configure_engine(db.engine)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
+    init_babel(app)
     api.init_app(
         app,
         spec_kwargs={
@@ -63,22 +65,37 @@ def _register_api(app: Flask) -> None:
     from directory.api import blp as directory_api
     from directory.auth import authenticate_api_request
     from directory.service import PERSON_DELETE_GUARDS
+    from reachability.api import blp as reachability_api
+    from reachability.settings import configure as configure_reachability
+    from reachability.webhooks import bp as twilio_webhooks
     from rota.api import blp as rota_api
-    from rota.service import rota_membership_guard
+    from rota.calendar_api import blp as calendar_api
+    from rota.calendar_api import feeds as calendar_feeds
+    from rota.calendars import on_rota_change
+    from rota.service import ROTA_CHANGE_LISTENERS, rota_membership_guard
 
     app.before_request(authenticate_api_request)
     api.register_blueprint(directory_api)
     api.register_blueprint(rota_api)
+    api.register_blueprint(calendar_api)
+    app.register_blueprint(calendar_feeds)
+    configure_reachability(app)
+    api.register_blueprint(reachability_api)
+    app.register_blueprint(twilio_webhooks)
     if rota_membership_guard not in PERSON_DELETE_GUARDS:
         PERSON_DELETE_GUARDS.append(rota_membership_guard)
+    if on_rota_change not in ROTA_CHANGE_LISTENERS:
+        ROTA_CHANGE_LISTENERS.append(on_rota_change)
 
 
 def _register_pages(app: Flask) -> None:
     from common.apidocs import bp as apidocs
     from common.health import bp as health
+    from web import register as register_web
 
     app.register_blueprint(health)
     app.register_blueprint(apidocs)
+    register_web(app)
 
 
 def _register_errors(app: Flask) -> None:
@@ -93,10 +110,14 @@ def _register_errors(app: Flask) -> None:
 
 
 def _register_commands(app: Flask) -> None:
+    from demo_cli import demo_cli
     from directory.cli import directory_cli, tokens_cli, users_cli
+    from reachability.cli import reachability_cli
     from rota.cli import rota_cli
 
     app.cli.add_command(directory_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(rota_cli)
+    app.cli.add_command(reachability_cli)
+    app.cli.add_command(demo_cli)

@@ -39,6 +39,8 @@ def load_settings(instance_path: str, env: Mapping[str, str] | None = None) -> d
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": env.get("SECRET_KEY") or "dev-only-not-secret",
         "PUBLIC_BASE_URL": public,
+        # Behind https, the session cookie must never travel over plain http.
+        "SESSION_COOKIE_SECURE": public.startswith("https://"),
         "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID") or None,
         "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN") or None,
         "TWILIO_AUTH_TOKEN_SECONDARY": env.get("TWILIO_AUTH_TOKEN_SECONDARY") or None,

@@ -97,3 +97,36 @@ def authenticate_password(email: str, password: str, now: datetime) -> User:
     user.failed_logins = 0
     user.locked_until = None
     return user
+
+
+def list_users() -> list[User]:
+    """Every account, by e-mail."""
+    return list(db.session.scalars(sa.select(User).order_by(User.email)))
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise not_found(f"user {user_id}")
+    return user
+
+
+def list_tokens(user: User) -> list[ApiToken]:
+    """A user's API tokens, newest first (the secrets themselves are never kept)."""
+    query = sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
+    return list(db.session.scalars(query))
+
+
+def get_token(token_id: int) -> ApiToken:
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise not_found(f"token {token_id}")
+    return token
+
+
+def set_active(user: User, active: bool) -> None:
+    """Switch an account off (its session and tokens stop working) or on again; on also unlocks."""
+    user.active = active
+    if active:
+        user.failed_logins = 0
+        user.locked_until = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+
 from flask import g, request, session
 
 from common.clock import now
@@ -11,6 +13,11 @@ from directory.accounts import user_for_token
 from directory.models import User
 
 OPEN_API_PATHS = ("/api/v1/openapi.json", "/api/v1/docs")
+
+
+#: Session key of the browser's CSRF token (set by the web pages).
+CSRF_SESSION_KEY = "_csrf"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def load_user() -> User | None:
@@ -26,6 +33,16 @@ def load_user() -> User | None:
     return None
 
 
+def _check_session_csrf() -> None:
+    """A write made with the session cookie must also carry the page's CSRF token."""
+    if request.method in SAFE_METHODS:
+        return
+    expected = session.get(CSRF_SESSION_KEY)
+    sent = request.headers.get("X-CSRF-Token", "")
+    if not expected or not hmac.compare_digest(str(expected), sent):
+        raise Problem(403, "a browser-session write needs the X-CSRF-Token header of the page")
+
+
 def authenticate_api_request() -> None:
     """Every API route needs credentials, except its documentation."""
     g.user = None
@@ -34,6 +51,8 @@ def authenticate_api_request() -> None:
     if request.path.startswith(OPEN_API_PATHS):
         return
     g.user = load_user()
+    if g.user is not None and not request.headers.get("Authorization"):
+        _check_session_csrf()
     if g.user is None:
         raise Problem(
             401,

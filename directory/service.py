@@ -33,7 +33,8 @@ def get_party(iso2: str) -> Party:
 
 
 def list_parties(status: str | None = None) -> list[Party]:
-    query = sa.select(Party).order_by(Party.iso2)
+    """Parties by ISO code, their designations loaded (one query, not one per Party)."""
+    query = sa.select(Party).options(selectinload(Party.contact_points)).order_by(Party.iso2)
     if status:
         query = query.where(Party.status == status)
     return list(db.session.scalars(query))

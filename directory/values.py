@@ -69,8 +69,9 @@ def parse_phone(text: str, region: str | None) -> PhoneNumber:
     )
 
 
+@lru_cache(maxsize=8192)
 def describe_e164(e164: str) -> PhoneNumber:
-    """Format a stored E.164 number for display."""
+    """Format a stored E.164 number for display (cached: answers show the same numbers often)."""
     return parse_phone(e164, None)
 
 

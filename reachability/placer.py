@@ -8,6 +8,7 @@ real client, its serialisation and its error handling are exercised over HTTP.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -18,6 +19,8 @@ from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioS
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from urllib3.exceptions import NewConnectionError
+
+from common.settings import telephony_settings
 
 STATUS_CALLBACK_EVENTS = ("initiated", "ringing", "answered", "completed")
 TERMINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
@@ -216,3 +219,19 @@ class TwilioCallPlacer:
         except requests.RequestException as exc:
             raise _from_transport(exc) from exc
         return [call for call in found if _created(call) >= created_after]
+
+
+def call_placer_from_config(config: Mapping[str, Any]) -> CallPlacer | None:
+    """The configured `CallPlacer`, or None when telephony is off (Twilio settings missing).
+
+    The implementation is chosen by configuration: `TWILIO_API_BASE_URL` points the real Twilio
+    client at another server (the tests' fake Twilio); unset, it talks to Twilio itself.
+    """
+    settings = telephony_settings(config)
+    if settings is None:
+        return None
+    return TwilioCallPlacer(
+        settings["TWILIO_ACCOUNT_SID"],
+        settings["TWILIO_AUTH_TOKEN"],
+        api_base_url=config.get("TWILIO_API_BASE_URL"),
+    )

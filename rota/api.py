@@ -189,7 +189,9 @@ def network_on_call(args: dict) -> Response:
     """Every Party at once, compact, for the network-wide duty board."""
     at = args.get("at") or now()
     parties = directory.list_parties()
-    answers = lookup.resolve_on_call(parties, at, lang=args.get("lang"), tier=args.get("tier"))
+    answers = lookup.resolve_on_call(
+        parties, at, lang=args.get("lang"), tier=args.get("tier"), with_next=False
+    )
     locale = api_locale()
     from directory.values import country_name
 

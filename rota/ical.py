@@ -41,8 +41,8 @@ import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from functools import cache
-from typing import Any
+from functools import cache, lru_cache
+from typing import Any, NamedTuple
 
 import icalendar
 import recurring_ical_events
@@ -74,9 +74,8 @@ _BACKSLASH = 0x5C
 _UNREPRESENTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 
 
-@dataclass(frozen=True)
-class FeedEvent:
-    """One shift as published in a subscription feed."""
+class FeedEvent(NamedTuple):
+    """One shift as published in a subscription feed (a tuple: a network feed makes ~50 000)."""
 
     uid: str
     start: datetime
@@ -99,8 +98,18 @@ class FeedCalendar:
 
 def _utc(value: datetime, what: str) -> str:
     """Format an aware datetime as an RFC 5545 UTC DATE-TIME, so naive input cannot slip in."""
-    if value.tzinfo is None or value.utcoffset() is None:
+    zone = value.tzinfo
+    if zone is not UTC and (zone is None or value.utcoffset() is None):
         raise ValueError(f"{what} must be timezone-aware, got naive {value!r}")
+    return _utc_text(value)
+
+
+@lru_cache(maxsize=16384)
+def _utc_text(value: datetime) -> str:
+    """The UTC text of an aware instant; cached, as a feed names each handoff two or three times.
+
+    Equal instants in different zones hash and compare equal, and have the same UTC text.
+    """
     u = value.astimezone(UTC)
     return f"{u.year:04d}{u.month:02d}{u.day:02d}T{u.hour:02d}{u.minute:02d}{u.second:02d}Z"
 
@@ -163,11 +172,22 @@ def _fold(line: str) -> bytes:
 
 
 def shift_uid(
-    rota_id: int, person_id: int | None, scheduled_start: datetime, domain: str = "art35"
+    rota_id: int,
+    person_id: int | None,
+    scheduled_start: datetime,
+    domain: str = "art35",
+    *,
+    piece_start: datetime | None = None,
 ) -> str:
-    """Build the feed UID of a shift, stable across renders so clients update, not duplicate."""
+    """Build the feed UID of a shift, stable across renders so clients update, not duplicate.
+
+    ``piece_start`` (UTC) tells apart the pieces of one handoff's duty that a restriction
+    window, a later rotation or an override cut out: they share ``scheduled_start``.
+    """
     person = "vacant" if person_id is None else str(person_id)
-    return f"rota-{rota_id}-person-{person}-{_utc(scheduled_start, 'scheduled_start')}@{domain}"
+    scheduled = _utc(scheduled_start, "scheduled_start")
+    piece = "" if piece_start is None else f"-from-{_utc(piece_start, 'piece_start')}"
+    return f"rota-{rota_id}-person-{person}-{scheduled}{piece}@{domain}"
 
 
 def render_feed(calendar: FeedCalendar, events: Iterable[FeedEvent], *, stamp: datetime) -> bytes:
@@ -175,43 +195,64 @@ def render_feed(calendar: FeedCalendar, events: Iterable[FeedEvent], *, stamp: d
     dtstamp = _utc(stamp, "stamp")
     refresh = _duration(calendar.refresh)
     name = _escape_text(calendar.name)
-    out: list[bytes] = [
-        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\n",
-        _fold("PRODID:" + _escape_text(calendar.prodid)),
-        b"CALSCALE:GREGORIAN\r\nMETHOD:PUBLISH\r\n",
-        _fold("X-WR-CALNAME:" + name),
-        _fold("NAME:" + name),
-        f"REFRESH-INTERVAL;VALUE=DURATION:{refresh}\r\nX-PUBLISHED-TTL:{refresh}\r\n".encode(),
+    # Built as text and encoded once: folded lines never split a character, so they decode.
+    out: list[str] = [
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n",
+        _folded("PRODID:" + _escape_text(calendar.prodid)),
+        "CALSCALE:GREGORIAN\r\nMETHOD:PUBLISH\r\n",
+        _folded("X-WR-CALNAME:" + name),
+        _folded("NAME:" + name),
+        f"REFRESH-INTERVAL;VALUE=DURATION:{refresh}\r\nX-PUBLISHED-TTL:{refresh}\r\n",
     ]
     seen: set[str] = set()
     append = out.append
+    # Summaries and descriptions repeat (one per rota and person): escape and fold each once.
+    summaries: dict[str, str] = {}
+    descriptions: dict[str, str] = {}
     for event in events:
-        if event.uid in seen:
-            raise ValueError(f"duplicate UID in feed: {event.uid!r}")
-        seen.add(event.uid)
+        uid = event.uid
+        if uid in seen:
+            raise ValueError(f"duplicate UID in feed: {uid!r}")
+        seen.add(uid)
         start = _utc(event.start, "start")
         end = _utc(event.end, "end")
         if end <= start:  # same fixed-width format, so string order is time order
-            raise ValueError(f"event {event.uid!r} does not end after it starts")
+            raise ValueError(f"event {uid!r} does not end after it starts")
         if event.sequence < 0:
-            raise ValueError(f"event {event.uid!r} has a negative SEQUENCE")
-        append(b"BEGIN:VEVENT\r\n")
-        append(_fold("UID:" + _escape_text(event.uid)))
+            raise ValueError(f"event {uid!r} has a negative SEQUENCE")
         modified = (
             ""
             if event.last_modified is None
             else f"LAST-MODIFIED:{_utc(event.last_modified, 'last_modified')}\r\n"
         )
-        status = "CANCELLED" if event.cancelled else "CONFIRMED"
-        append(
-            f"DTSTAMP:{dtstamp}\r\nDTSTART:{start}\r\nDTEND:{end}\r\n"
-            f"SEQUENCE:{int(event.sequence)}\r\n{modified}STATUS:{status}\r\n".encode()
+        summary = summaries.get(event.summary)
+        if summary is None:
+            summary = summaries[event.summary] = _folded("SUMMARY:" + _escape_text(event.summary))
+        description = descriptions.get(event.description)
+        if description is None:
+            description = descriptions[event.description] = _folded(
+                "DESCRIPTION:" + _escape_text(event.description)
+            )
+        uid_line = (
+            f"UID:{uid}\r\n" if _PLAIN_UID.fullmatch(uid) else _folded("UID:" + _escape_text(uid))
         )
-        append(_fold("SUMMARY:" + _escape_text(event.summary)))
-        append(_fold("DESCRIPTION:" + _escape_text(event.description)))
-        append(b"TRANSP:TRANSPARENT\r\nX-MICROSOFT-CDO-BUSYSTATUS:FREE\r\nEND:VEVENT\r\n")
-    append(b"END:VCALENDAR\r\n")
-    return b"".join(out)
+        append(
+            f"BEGIN:VEVENT\r\n{uid_line}DTSTAMP:{dtstamp}\r\nDTSTART:{start}\r\n"
+            f"DTEND:{end}\r\nSEQUENCE:{int(event.sequence)}\r\n{modified}"
+            f"STATUS:{'CANCELLED' if event.cancelled else 'CONFIRMED'}\r\n{summary}{description}"
+            "TRANSP:TRANSPARENT\r\nX-MICROSOFT-CDO-BUSYSTATUS:FREE\r\nEND:VEVENT\r\n"
+        )
+    append("END:VCALENDAR\r\n")
+    return "".join(out).encode("utf-8")
+
+
+def _folded(line: str) -> str:
+    """`_fold` as text (its cuts fall between characters, so the bytes decode back)."""
+    return _fold(line).decode("utf-8")
+
+
+# Our own UIDs: short plain ASCII, so they need neither escaping nor folding.
+_PLAIN_UID = re.compile(r"[A-Za-z0-9@._+=/-]{1,71}")
 
 
 # --------------------------------------------------------------------------------------------

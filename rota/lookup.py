@@ -17,13 +17,15 @@ from common.errors import Problem
 from directory import service as directory
 from directory.models import Party, Person
 from rota import resolution as r
-from rota.models import OverrideRecord, RotaRecord, RotationRecord
+from rota.models import MemberChangeRecord, OverrideRecord, RotaRecord
 from rota.service import MAX_OVERRIDE
 from rota.specs import override_spec, rota_spec, rotation_spec, zone
 
 #: How far a duty's since/until and the language look-ahead reach from the asked instant.
 HORIZON = timedelta(days=14)
 _MARGIN = timedelta(days=1)
+#: Longer than any shift the API accepts (rota.schemas: at most 366 days).
+_LONGEST_SHIFT = timedelta(days=367)
 
 
 @dataclass
@@ -38,12 +40,13 @@ def load_rotas(
     """Rotas per Party, with only the overrides touching [since, until): cost ignores history."""
     query = (
         sa.select(RotaRecord)
-        .options(selectinload(RotaRecord.rotations).selectinload(RotationRecord.member_changes))
+        .options(selectinload(RotaRecord.rotations))
         .order_by(RotaRecord.party_id, RotaRecord.tier)
     )
     if party_ids is not None:
         query = query.where(RotaRecord.party_id.in_(party_ids))
     rotas = list(db.session.scalars(query))
+    changes = _member_changes([rot.id for rt in rotas for rot in rt.rotations], since, until)
     overrides: dict[int, list[OverrideRecord]] = defaultdict(list)
     if rotas:
         found = db.session.scalars(
@@ -61,8 +64,42 @@ def load_rotas(
     out: dict[int, list[LoadedRota]] = defaultdict(list)
     for rota in rotas:
         mine = overrides.get(rota.id, [])
-        spec = rota_spec(rota, mine) if (rota.rotations or mine) else None
+        spec = rota_spec(rota, mine, changes) if (rota.rotations or mine) else None
         out[rota.party_id].append(LoadedRota(rota, spec))
+    return out
+
+
+def _member_changes(
+    rotation_ids: list[int], since: datetime, until: datetime
+) -> dict[int, list[MemberChangeRecord]]:
+    """Per rotation, the member lists that can apply over [since, until), not the older ones.
+
+    A shift takes the members in force at its handoff, which precedes `since` by at most the
+    longest shift: so the changes from then on, and the last one before.
+    """
+    if not rotation_ids:
+        return {}
+    mc = MemberChangeRecord
+    lo = since - _LONGEST_SHIFT
+    last_before = (
+        sa.select(mc.rotation_id, sa.func.max(mc.effective_at).label("effective_at"))
+        .where(mc.rotation_id.in_(rotation_ids), mc.effective_at <= lo)
+        .group_by(mc.rotation_id)
+        .subquery()
+    )
+    query = (
+        sa.select(mc)
+        .outerjoin(last_before, last_before.c.rotation_id == mc.rotation_id)
+        .where(
+            mc.rotation_id.in_(rotation_ids),
+            mc.effective_at < until,
+            mc.effective_at >= sa.func.coalesce(last_before.c.effective_at, lo),
+        )
+        .order_by(mc.rotation_id, mc.effective_at)
+    )
+    out: dict[int, list[MemberChangeRecord]] = defaultdict(list)
+    for change in db.session.scalars(query):
+        out[change.rotation_id].append(change)
     return out
 
 
@@ -120,9 +157,17 @@ def _party_zone(party: Party, rotas: list[LoadedRota]) -> str:
 
 
 def resolve_on_call(
-    parties: list[Party], at: datetime, *, lang: str | None = None, tier: int | None = None
+    parties: list[Party],
+    at: datetime,
+    *,
+    lang: str | None = None,
+    tier: int | None = None,
+    with_next: bool = True,
 ) -> list[OnCall]:
-    """For each Party at instant `at` (aware): who is on duty per tier, and until when."""
+    """For each Party at instant `at` (aware): who is on duty per tier, and until when.
+
+    `with_next=False` skips resolving who comes next (the network board does not show it).
+    """
     ids = [p.id for p in parties]
     loaded = load_rotas(ids, at - HORIZON - _MARGIN, at + 2 * HORIZON + _MARGIN)
     people = directory.people_of_parties(ids if len(ids) < 50 else None)
@@ -133,7 +178,7 @@ def resolve_on_call(
         for lr in rotas:
             shift = duty_at(lr, at)
             clipped = shift.end >= at + HORIZON
-            nxt = None if clipped else duty_at(lr, shift.end)
+            nxt = None if clipped or not with_next else duty_at(lr, shift.end)
             duties.append(
                 TierDuty(
                     rota=lr.record,

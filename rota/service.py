@@ -38,10 +38,10 @@ def _snapshot(rota: RotaRecord) -> Any:
     """What listeners need of the rota before a change (its resolvable definition)."""
     from rota.specs import rota_spec
 
-    overrides = db.session.scalars(
-        sa.select(OverrideRecord).where(OverrideRecord.rota_id == rota.id)
+    overrides = list(
+        db.session.scalars(sa.select(OverrideRecord).where(OverrideRecord.rota_id == rota.id))
     )
-    return rota_spec(rota, overrides) if rota.rotations else None
+    return rota_spec(rota, overrides) if (rota.rotations or overrides) else None
 
 
 def _changed(rota: RotaRecord, before: Any, now: datetime) -> None:
@@ -164,11 +164,12 @@ def delete_rota(actor: User, rota: RotaRecord, now: datetime) -> None:
     require_party_editor(actor, party.id)
     before_spec = _snapshot(rota)
     before = present_rota(rota, party.iso2)
-    for listener in ROTA_CHANGE_LISTENERS:
-        listener(rota, before_spec, now)
     db.session.execute(sa.delete(OverrideRecord).where(OverrideRecord.rota_id == rota.id))
     db.session.delete(rota)
     db.session.flush()
+    # After the delete, so listeners see the rota as deleted (sa.inspect(rota).deleted).
+    for listener in ROTA_CHANGE_LISTENERS:
+        listener(rota, before_spec, now)
     record_change(
         actor, "delete", "rota", before["id"], party_id=party.id, before=before, after=None, now=now
     )

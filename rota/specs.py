@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import time
 from functools import lru_cache
 from typing import Any
@@ -25,9 +25,20 @@ def window_spec(raw: dict[str, Any]) -> r.Window:
     )
 
 
-def rotation_spec(rotation: RotationRecord | Any, rotation_id: int | None = None) -> r.Rotation:
-    """Works for stored rotations and for unsaved previews (any object with the same fields)."""
-    changes = getattr(rotation, "member_changes", None) or ()
+def rotation_spec(
+    rotation: RotationRecord | Any,
+    rotation_id: int | None = None,
+    member_changes: Iterable[Any] | None = None,
+) -> r.Rotation:
+    """Works for stored rotations and for unsaved previews (any object with the same fields).
+
+    `member_changes` replaces the rotation's own list (lookups pass those near their window).
+    """
+    changes = (
+        member_changes
+        if member_changes is not None
+        else getattr(rotation, "member_changes", None) or ()
+    )
     return r.Rotation(
         id=rotation_id if rotation_id is not None else rotation.id,
         start_local=rotation.start_local,
@@ -49,12 +60,26 @@ def override_spec(override: OverrideRecord) -> r.Override:
     )
 
 
-def rota_spec(rota: RotaRecord, overrides: Iterable[OverrideRecord] = ()) -> r.Rota:
-    """The rota with the overrides given (the caller picks those near the asked window)."""
+def rota_spec(
+    rota: RotaRecord,
+    overrides: Iterable[OverrideRecord] = (),
+    member_changes: Mapping[int, Sequence[Any]] | None = None,
+) -> r.Rota:
+    """The rota with the overrides given (the caller picks those near the asked window).
+
+    `member_changes` maps rotation ids to their changes near the window; None reads each
+    rotation's full history.
+    """
     ordered: Sequence[OverrideRecord] = sorted(overrides, key=lambda o: o.start_at)
     return r.Rota(
         id=rota.id,
         tz=zone(rota.timezone),
-        rotations=tuple(rotation_spec(rot) for rot in rota.rotations),
+        rotations=tuple(
+            rotation_spec(
+                rot,
+                member_changes=None if member_changes is None else member_changes.get(rot.id, ()),
+            )
+            for rot in rota.rotations
+        ),
         overrides=tuple(override_spec(o) for o in ordered),
     )

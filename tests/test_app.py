@@ -98,3 +98,30 @@ def test_etag_gives_304(client, member):
         "/api/v1/parties", headers={**member, "If-None-Match": first.headers["ETag"]}
     )
     assert again.status_code == 304
+
+
+def test_session_writes_to_the_api_need_the_csrf_header(app, client):
+    from tests.conftest import make_user
+
+    make_party("FR", "France")
+    user, _headers = make_user("secretariat")
+    with client.session_transaction() as sess:
+        sess["user_id"] = user.id
+        sess["_csrf"] = "token-of-the-page"
+    body = {"full_name": "X"}
+    assert (
+        client.get(
+            "/api/v1/parties/FR",
+        ).status_code
+        == 200
+    )
+    assert client.post("/api/v1/parties/FR/people", json=body).status_code == 403
+    resp = client.post(
+        "/api/v1/parties/FR/people", json=body, headers={"X-CSRF-Token": "token-of-the-page"}
+    )
+    assert resp.status_code == 201
+
+
+def test_https_public_url_makes_the_session_cookie_secure(tmp_path):
+    config = load_settings(str(tmp_path), {"PUBLIC_BASE_URL": "https://art35.example"})
+    assert config["SESSION_COOKIE_SECURE"] is True

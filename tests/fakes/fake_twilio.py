@@ -22,6 +22,10 @@ the action when ``actionOnEmptyResult="true"``), follows ``<Redirect>``, stops a
 or at the end of the document. The service being slow or failing is logged and recorded, never
 fatal.
 
+`hold_creates()` keeps created calls from playing and their create responses from leaving until
+released: the call exists at "Twilio" (listed, fetchable) while the client has not learnt its SID,
+so a test can kill the client at the worst moment.
+
 Everything is recorded for assertions (`calls`, `spoken`, `statuses`, `callbacks`, `webhooks`,
 `digits`, ...) and `wait_for` / `wait_idle` block on a Condition.
 """
@@ -126,6 +130,41 @@ class Scenario:
         if self.digits is not None:
             return self.digits
         return _DEFAULT_DIGITS.get(self.kind, ())
+
+
+class CreateHold:
+    """Holds `Calls.json` creates: each call is created (listed, fetchable) but neither played
+    nor answered to the client until `release()`, like a Twilio whose response is lost. A
+    client killed meanwhile never learns the SID of the call Twilio made."""
+
+    def __init__(self, fake: FakeTwilio, timeout_s: float) -> None:
+        self._fake = fake
+        self._cond = threading.Condition()
+        self._released = threading.Event()
+        self.timeout_s = timeout_s
+        self.sids: list[str] = []
+
+    def _hold(self, sid: str) -> None:
+        with self._cond:
+            self.sids.append(sid)
+            self._cond.notify_all()
+        self._released.wait(self.timeout_s)
+
+    def wait_created(self, count: int = 1, timeout: float = 10.0) -> list[str]:
+        """Wait until `count` calls are created and held; their SIDs."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while len(self.sids) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"{len(self.sids)} of {count} held creates in {timeout}s")
+                self._cond.wait(remaining)
+            return list(self.sids)
+
+    def release(self) -> None:
+        """Answer the held creates and play their calls; later creates are not held."""
+        self._fake._release_hold(self)
+        self._released.set()
 
 
 class _Stopped(Exception):  # noqa: N818 -- a signal, not an error
@@ -263,6 +302,7 @@ class FakeTwilio:
         self._seq = 0
         self._server: _Server | None = None
         self._server_thread: threading.Thread | None = None
+        self._create_hold: CreateHold | None = None
         self.base_url = ""
 
     # ------------------------------------------------------------------ lifecycle
@@ -281,6 +321,8 @@ class FakeTwilio:
 
     def stop(self) -> None:
         self._stopping.set()
+        if self._create_hold is not None:
+            self._create_hold.release()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -306,6 +348,19 @@ class FakeTwilio:
     def scenario_for(self, number: str) -> Scenario:
         with self._lock:
             return self._scenarios.get(number, self.default_scenario)
+
+    def hold_creates(self, timeout_s: float = 30.0) -> CreateHold:
+        """From now on, hold every created call (see `CreateHold`) until `release()` (or
+        `timeout_s`)."""
+        hold = CreateHold(self, timeout_s)
+        with self._lock:
+            self._create_hold = hold
+        return hold
+
+    def _release_hold(self, hold: CreateHold) -> None:
+        with self._lock:
+            if self._create_hold is hold:
+                self._create_hold = None
 
     def reset(self) -> None:
         """Forget calls, scenarios and recorded requests (calls still playing keep running)."""
@@ -586,7 +641,10 @@ class FakeTwilio:
             )
             self._threads = [t for t in self._threads if t.is_alive()] + [thread]
             resource = call.resource(self.phone_number_sid)
+            hold = self._create_hold
             self._cond.notify_all()
+        if hold is not None:
+            hold._hold(call.sid)
         thread.start()
         return 201, resource
 

@@ -1,0 +1,32 @@
+"""The web interface: server-rendered pages over the same services as the JSON API."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+bp = Blueprint(
+    "web",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/assets",
+)
+
+
+def register(app: Flask) -> None:
+    """Attach the pages; importing the view modules adds their routes to `bp`."""
+    from web import (  # noqa: F401 -- imported for their routes
+        auth_views,
+        board,
+        party,
+        people,
+        rota_editing,
+        secretariat,
+        session,
+    )
+    from web.formatting import init_formatting
+    from web.labels import init_labels
+
+    init_formatting(app)
+    init_labels(app)
+    app.register_blueprint(bp)

@@ -1,0 +1,203 @@
+"""The duty board: every Party's tier-1 person on duty now, searchable, refreshing itself."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from flask import render_template, request
+
+from common.clock import now
+from directory import service as directory
+from directory.models import Person
+from directory.present import sorted_phones
+from directory.values import country_name, describe_e164, parse_language_tag
+from rota import lookup
+from web import bp
+from web import formatting as fmt
+from web.labels import COMMON_LANGUAGES
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, for matching 'etats-unis' to 'États-Unis'."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+@lru_cache(maxsize=1)
+def _language_names() -> dict[str, str]:
+    """'spanish', 'espagnol', 'español' → 'es' (English, French and native names)."""
+    names: dict[str, str] = {}
+    for ui in ("en", "fr"):
+        for tag, name in Locale.parse(ui).languages.items():
+            if "_" not in tag and len(tag) <= 3:
+                names.setdefault(fold(name), tag)
+    for tag in COMMON_LANGUAGES:
+        native = Locale.parse(tag).get_display_name(tag)
+        if native:
+            names.setdefault(fold(native), tag)
+    return names
+
+
+def language_from_input(text: str) -> str:
+    """A BCP 47 tag from what was typed: a tag ('es', 'pt-BR') or a name ('Spanish')."""
+    text = text.strip()
+    try:
+        return parse_language_tag(text)
+    except ValueError:
+        tag = _language_names().get(fold(text))
+        if tag is None:
+            raise
+        return tag
+
+
+@dataclass
+class Duty:
+    """One person on duty, as the board shows them."""
+
+    tier: int
+    name: str
+    title: str | None
+    phone_e164: str | None
+    phone_display: str | None
+    languages: list[tuple[str, str]]  # (tag, name in the viewer's language)
+
+
+@dataclass
+class Row:
+    iso2: str
+    name: str
+    status: str
+    search: str
+    local_time: str
+    offset: str
+    gap: bool
+    duty: Duty | None
+    until: str | None
+    until_relative: str | None
+    source: str | None
+    desk_e164: str | None
+    desk_display: str | None
+    fallback: Duty | None = None  # the first lower tier with someone, when tier 1 is a gap
+    next_name: str | None = None
+    next_from: str | None = None
+    speaks_now: list[Duty] = field(default_factory=list)
+    speaks_next: tuple[str, str] | None = None  # (name, from)
+    no_rota: bool = False
+
+
+def _duty(tier: int, person: Person) -> Duty:
+    phones = sorted_phones(person)
+    primary = phones[0] if phones else None
+    return Duty(
+        tier=tier,
+        name=person.full_name,
+        title=person.title,
+        phone_e164=primary.e164 if primary else None,
+        phone_display=describe_e164(primary.e164).international if primary else None,
+        languages=[(lang.tag, fmt.language(lang.tag)) for lang in person.languages],
+    )
+
+
+def board_row(answer: lookup.OnCall, at: datetime) -> Row:
+    """One Party's line: tier 1 on duty (or the gap, the desk line and who else can help)."""
+    party = answer.party
+    tz = ZoneInfo(answer.tz_name)
+    cp = party.current_contact_point
+    desk = describe_e164(cp.desk_phone) if cp and cp.desk_phone else None
+    tier1 = next((d for d in answer.tiers if d.rota.tier == 1), None)
+    names = {
+        fold(party.iso2),
+        fold(party.name),
+        fold(country_name(party.iso2, "en", party.name)),
+        fold(country_name(party.iso2, "fr", party.name)),
+    }
+    row = Row(
+        iso2=party.iso2,
+        name=fmt.country(party.iso2, party.name),
+        status=party.status,
+        search="|".join(sorted(names)),
+        local_time=fmt.weekday_clock(at, tz),
+        offset=fmt.offset(at, tz),
+        gap=tier1 is None or tier1.person is None,
+        duty=_duty(1, tier1.person) if tier1 and tier1.person else None,
+        until=None,
+        until_relative=None,
+        source=tier1.shift.source if tier1 else None,
+        desk_e164=desk.e164 if desk else None,
+        desk_display=desk.international if desk else None,
+        no_rota=tier1 is None,
+    )
+    if tier1 is not None and not tier1.clipped_until:
+        row.until = fmt.weekday_clock(tier1.shift.end, tz)
+        row.until_relative = fmt.relative(tier1.shift.end - at)
+        if tier1.next_shift is not None and row.gap and tier1.next_person is not None:
+            row.next_name = tier1.next_person.full_name
+            row.next_from = fmt.weekday_clock(tier1.next_shift.start, tz)
+    if row.gap:
+        other = next((d for d in answer.tiers if d.rota.tier > 1 and d.person is not None), None)
+        if other is not None:
+            row.fallback = _duty(other.rota.tier, other.person)  # type: ignore[arg-type]
+    if answer.language is not None:
+        row.speaks_now = [_duty(tier, person) for tier, person in answer.language.on_duty]
+        if answer.language.next is not None:
+            _tier, person, start = answer.language.next
+            row.speaks_next = (person.full_name, fmt.weekday_clock(start, tz))
+    return row
+
+
+def matches(row: Row, query: str) -> bool:
+    """By ISO code, or by a part of the name in English or French (accents optional)."""
+    folded = fold(query.strip())
+    return not folded or any(folded in name for name in row.search.split("|"))
+
+
+def board_context() -> dict[str, Any]:
+    """Rows for the board or its refreshed fragment, after ?q= and ?speaks= filters."""
+    query = (request.args.get("q") or "").strip()[:100]
+    speaks_raw = (request.args.get("speaks") or "").strip()[:60]
+    speaks, speaks_error = None, None
+    if speaks_raw:
+        try:
+            speaks = language_from_input(speaks_raw)
+        except ValueError:
+            speaks_error = True
+    at = now()
+    answers = lookup.resolve_on_call(directory.list_parties(), at, lang=speaks)
+    rows = sorted((board_row(a, at) for a in answers), key=lambda row: fold(row.name))
+    rows = [row for row in rows if matches(row, query)]
+    later: list[Row] = []
+    if speaks:
+        later = [row for row in rows if not row.speaks_now and row.speaks_next]
+        rows = [row for row in rows if row.speaks_now]
+    return {
+        "rows": rows,
+        "later": later,
+        "gaps": [row for row in rows if row.gap],
+        "query": query,
+        "speaks_raw": speaks_raw,
+        "speaks": speaks,
+        "speaks_name": fmt.language(speaks) if speaks else None,
+        "speaks_error": speaks_error,
+        "at": at,
+        "languages": sorted(
+            ((tag, fmt.language(tag)) for tag in COMMON_LANGUAGES), key=lambda t: fold(t[1])
+        ),
+    }
+
+
+@bp.get("/")
+def board() -> str:
+    """Whom to call now, in every Party."""
+    return render_template("web/board.html", **board_context())
+
+
+@bp.get("/board/rows")
+def board_rows() -> str:
+    """The board's rows alone, fetched by the page every minute."""
+    return render_template("web/_board_rows.html", **board_context())

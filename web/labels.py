@@ -1,0 +1,193 @@
+"""Names of stored codes (statuses, kinds, roles, fields) in the viewer's language."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from zoneinfo import available_timezones
+
+from babel import Locale
+from flask import Flask
+from flask_babel import gettext
+
+from directory.schemas import WEEKDAYS
+from web import formatting as fmt
+from web.forms import field_id, shift_length_parts
+from web.messages import N_
+
+#: Offered in the language box; any other BCP 47 tag or language name can be typed.
+COMMON_LANGUAGES = (
+    "ar", "bg", "bs", "ca", "cs", "da", "de", "el", "en", "es", "et", "fi", "fil", "fr", "ga",
+    "he", "hr", "hu", "hy", "id", "is", "it", "ja", "ka", "ko", "lt", "lv", "mk", "ms", "mt",
+    "nl", "no", "pl", "pt", "ro", "ru", "sk", "sl", "sq", "sr", "sv", "th", "tr", "uk", "zh",
+)  # fmt: skip
+
+
+STATUSES = {
+    "party": N_("Party"),
+    "signatory": N_("signatory"),
+    "invited": N_("invited to accede"),
+    "observer": N_("observer"),
+}
+KINDS = {
+    "police": N_("police"),
+    "prosecution": N_("prosecution service"),
+    "interpol_ncb": N_("INTERPOL National Central Bureau"),
+    "other": N_("other"),
+}
+ROLES = {
+    "secretariat": N_("secretariat"),
+    "party_admin": N_("Party administrator"),
+    "member": N_("member"),
+}
+LEVELS = {
+    "native": N_("native"),
+    "fluent": N_("fluent"),
+    "working": N_("working knowledge"),
+    "basic": N_("basic"),
+}
+PHONE_KINDS = {
+    "mobile": N_("mobile"),
+    "fixed_line": N_("landline"),
+    "fixed_line_or_mobile": N_("landline or mobile"),
+    "toll_free": N_("toll-free"),
+    "voip": N_("internet telephony"),
+    "pager": N_("pager"),
+    "uan": N_("universal access number"),
+    "personal_number": N_("personal number"),
+    "other": N_("other"),
+}
+ENTITIES = {
+    "party": N_("Party"),
+    "contact_point": N_("contact point"),
+    "person": N_("person"),
+    "rota": N_("rota"),
+    "override": N_("override"),
+    "user": N_("user account"),
+}
+ACTIONS = {"create": N_("created"), "update": N_("changed"), "delete": N_("deleted")}
+SOURCES = {"rotation": N_("rotation"), "override": N_("override"), "gap": N_("gap")}
+UNITS = {"minutes": N_("minutes"), "hours": N_("hours"), "days": N_("days"), "weeks": N_("weeks")}
+
+FIELDS = {
+    "unit_name": N_("Unit name"),
+    "kind": N_("Kind"),
+    "address": N_("Address"),
+    "email": N_("E-mail"),
+    "desk_phone": N_("24/7 desk line"),
+    "timezone": N_("Time zone"),
+    "office_hours": N_("Office hours"),
+    "can_order_preservation": N_("Can order preservation itself"),
+    "mla_authority.name": N_("MLA central authority"),
+    "mla_authority.phone": N_("MLA authority phone"),
+    "mla_authority.email": N_("MLA authority e-mail"),
+    "effective_from": N_("Effective from"),
+    "new_designation": N_("New designation"),
+    "full_name": N_("Full name"),
+    "title": N_("Title or function"),
+    "active": N_("Active"),
+    "phones": N_("Phones"),
+    "languages": N_("Languages"),
+    "name": N_("Name"),
+    "tier": N_("Tier"),
+    "members": N_("Members"),
+    "start_local": N_("First handoff"),
+    "shift_length": N_("Shift length"),
+    "restrictions": N_("Active only"),
+    "members_effective_at": N_("New members from"),
+    "person_id": N_("Person"),
+    "start": N_("From"),
+    "end": N_("Until"),
+    "note": N_("Note"),
+    "role": N_("Role"),
+    "party": N_("Party"),
+    "password": N_("Password"),
+    "body": N_("Form"),
+}
+ROW_FIELDS = {
+    "phones": N_("Phone %(n)s"),
+    "languages": N_("Language %(n)s"),
+    "members": N_("Member %(n)s"),
+    "office_hours": N_("Office hours %(n)s"),
+    "restrictions": N_("Window %(n)s"),
+}
+ROW_PARTS = {
+    "number": N_("number"),
+    "kind": N_("kind"),
+    "label": N_("label"),
+    "primary": N_("primary"),
+    "tag": N_("language"),
+    "level": N_("level"),
+    "weekdays": N_("days"),
+    "from_local": N_("from"),
+    "to_local": N_("to"),
+}
+_ROW = re.compile(r"^(?P<list>[a-z_]+)\[(?P<index>\d+)\](?:\.(?P<part>\w+))?$")
+
+
+def field_label(name: str) -> str:
+    """'phones[2].number' → 'Phone 3, number'; 'email' → 'E-mail'."""
+    match = _ROW.match(name)
+    if match and match["list"] in ROW_FIELDS:
+        label = gettext(ROW_FIELDS[match["list"]], n=int(match["index"]) + 1)
+        if match["part"] in ROW_PARTS:
+            label += ", " + gettext(ROW_PARTS[match["part"]])
+        return label
+    return gettext(FIELDS[name]) if name in FIELDS else name
+
+
+def _named(table: dict[str, str]):
+    def name(code: str | None) -> str:
+        return gettext(table[code]) if code in table else (code or "")
+
+    return name
+
+
+def options(table: dict[str, str]) -> list[tuple[str, str]]:
+    """(code, name in the viewer's language) for a <select>."""
+    return [(code, gettext(label)) for code, label in table.items()]
+
+
+@lru_cache(maxsize=1)
+def timezones() -> list[str]:
+    """IANA zone names for the zone box (Area/City ones; legacy aliases left out)."""
+    return sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
+
+
+def language_options() -> list[tuple[str, str]]:
+    """(tag, name in the viewer's language) of the common languages, by name."""
+    return sorted(((tag, fmt.language(tag)) for tag in COMMON_LANGUAGES), key=lambda t: t[1])
+
+
+def weekday_names() -> list[tuple[str, str]]:
+    """('mon', 'Mon') … in the viewer's language."""
+    days = Locale.parse(fmt.format_locale()).days["format"]["abbreviated"]
+    return [(code, days[i]) for i, code in enumerate(WEEKDAYS)]
+
+
+def init_labels(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        field_id=field_id,
+        field_label=field_label,
+        status_name=_named(STATUSES),
+        kind_name=_named(KINDS),
+        role_name=_named(ROLES),
+        level_name=_named(LEVELS),
+        phone_kind_name=_named(PHONE_KINDS),
+        entity_name=_named(ENTITIES),
+        action_name=_named(ACTIONS),
+        source_name=_named(SOURCES),
+        unit_name=_named(UNITS),
+        weekday_names=weekday_names,
+        options=options,
+        language_options=language_options,
+        shift_parts=shift_length_parts,
+        timezones=timezones,
+        STATUSES=STATUSES,
+        KINDS=KINDS,
+        ROLES=ROLES,
+        LEVELS=LEVELS,
+        PHONE_KINDS=PHONE_KINDS,
+        ENTITIES=ENTITIES,
+        UNITS=UNITS,
+    )

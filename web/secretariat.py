@@ -1,0 +1,268 @@
+"""The secretariat's pages: coverage gaps, the audit log, users and API tokens."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from common.clock import now
+from common.db import db
+from common.errors import Problem
+from directory import accounts, schemas
+from directory import service as directory
+from directory.audit import list_changes, record_change
+from directory.models import AuditEntry, User
+from rota import lookup
+from web import bp, forms
+from web import formatting as fmt
+from web.labels import ENTITIES
+from web.party import party_zone
+from web.session import current_user, secretariat_only, viewer_zone
+
+GAP_DAYS = 30
+AUDIT_PAGE = 50
+
+
+@bp.get("/secretariat/gaps")
+@secretariat_only
+def gaps() -> str:
+    """Every hole in 24/7 coverage across the network in the next 30 days."""
+    all_tiers = request.args.get("all_tiers") == "on"
+    since = now().replace(microsecond=0)
+    until = since + timedelta(days=GAP_DAYS)
+    found = sorted(
+        lookup.coverage_gaps(since, until, all_tiers=all_tiers),
+        key=lambda g: (g.start, fmt.country(g.party.iso2, g.party.name)),
+    )
+    zones = {g.party.id: party_zone(g.party) for g in found}
+    hours = sum((g.end - g.start).total_seconds() for g in found) / 3600
+    return render_template(
+        "web/gaps.html",
+        gaps=found,
+        zones=zones,
+        since=since,
+        until=until,
+        all_tiers=all_tiers,
+        total_hours=hours,
+        parties=len({g.party.id for g in found}),
+        days=GAP_DAYS,
+    )
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 120 else text[:117] + "…"
+
+
+def changes_of(entry: AuditEntry) -> list[tuple[str, str, str]]:
+    """(field, before, after) for each top-level field that differs."""
+    before, after = entry.before or {}, entry.after or {}
+    keys = [k for k in {**before, **after} if k not in ("updated_at",)]
+    return [
+        (k, _short(before.get(k, "")), _short(after.get(k, "")))
+        for k in keys
+        if before.get(k) != after.get(k)
+    ]
+
+
+@bp.get("/secretariat/audit")
+@secretariat_only
+def audit() -> Any:
+    """Who changed what and when, newest first; filter by Party and kind of record."""
+    raw = {k: v for k, v in request.args.items() if v and k in ("party", "entity", "before_id")}
+    state = forms.FormState(MultiDict(raw))
+    try:
+        args = forms.load(schemas.AuditQuery(), {**raw, "limit": AUDIT_PAGE})
+        party = directory.get_party(args["party"]) if args.get("party") else None
+    except Problem as problem:
+        state = forms.failed(problem, MultiDict(raw))
+        args, party = {"limit": AUDIT_PAGE}, None
+    entries = list_changes(
+        party=party,
+        entity=args.get("entity"),
+        limit=args["limit"],
+        before_id=args.get("before_id"),
+    )
+    parties = directory.list_parties()
+    return render_template(
+        "web/audit.html",
+        entries=entries,
+        changes_of=changes_of,
+        state=state,
+        party_options=sorted(
+            ((p.iso2, fmt.country(p.iso2, p.name)) for p in parties), key=lambda t: t[1]
+        ),
+        iso_of={p.id: p.iso2 for p in parties},
+        entity_options=ENTITIES,
+        older=entries[-1].id if len(entries) == AUDIT_PAGE else None,
+        zone=viewer_zone(),
+    )
+
+
+# --- users and tokens ------------------------------------------------------------------------
+
+
+def _users_page(state: forms.FormState, status: int = 200) -> Any:
+    parties = directory.list_parties()
+    page = render_template(
+        "web/users.html",
+        users=accounts.list_users(),
+        state=state,
+        party_options=sorted(
+            ((p.iso2, fmt.country(p.iso2, p.name)) for p in parties), key=lambda t: t[1]
+        ),
+        at=now(),
+    )
+    return page, status
+
+
+@bp.get("/secretariat/users")
+@secretariat_only
+def users() -> Any:
+    return _users_page(forms.FormState(MultiDict({"role": "member"})))
+
+
+def _user_audit(actor: User, action: str, user: User, before: Any, after: Any) -> None:
+    record_change(
+        actor,
+        action,
+        "user",
+        user.id,
+        party_id=user.party_id,
+        before=before,
+        after=after,
+        now=now(),
+    )
+
+
+def _user_view(user: User) -> dict[str, Any]:
+    return {
+        "email": user.email,
+        "role": user.role,
+        "party": user.party.iso2 if user.party else None,
+        "active": user.active,
+    }
+
+
+@bp.post("/secretariat/users/new")
+@secretariat_only
+def new_user() -> Any:
+    """An account for someone; give a password now or later."""
+    form = request.form
+    email = forms.text_or_none(form, "email") or ""
+    role = form.get("role") or ""
+    party_iso2 = forms.text_or_none(form, "party")
+    try:
+        party = directory.get_party(party_iso2) if party_iso2 else None
+        try:
+            user = accounts.create_user(
+                email, role, now(), party=party, password=form.get("password") or None
+            )
+        except ValueError as exc:
+            raise Problem(422, str(exc), errors=[_user_error(str(exc))]) from None
+        _user_audit(current_user(), "create", user, None, _user_view(user))
+        db.session.commit()
+    except Problem as problem:
+        db.session.rollback()
+        values = form.copy()
+        values.pop("password", None)
+        return _users_page(forms.failed(problem, values), problem.status)
+    flash(_("The account %(email)s is created.", email=user.email), "success")
+    return redirect(url_for("web.user_page", user_id=user.id))
+
+
+def _user_error(reason: str) -> dict[str, str]:
+    """Which field a reason from accounts.create_user / set_password is about."""
+    if "password" in reason:
+        field = "password"
+    elif "party" in reason:
+        field = "party"
+    elif "role" in reason:
+        field = "role"
+    else:
+        field = "email"
+    return {"field": field, "reason": reason}
+
+
+def _user_detail(
+    user: User,
+    *,
+    secret: str | None = None,
+    state: forms.FormState | None = None,
+    status: int = 200,
+) -> Any:
+    page = render_template(
+        "web/user.html",
+        user=user,
+        tokens=accounts.list_tokens(user),
+        secret=secret,
+        state=state or forms.FormState(),
+        at=now(),
+    )
+    return page, status
+
+
+@bp.get("/secretariat/users/<int:user_id>")
+@secretariat_only
+def user_page(user_id: int) -> Any:
+    return _user_detail(accounts.get_user(user_id))
+
+
+@bp.post("/secretariat/users/<int:user_id>/password")
+@secretariat_only
+def user_password(user_id: int) -> Any:
+    user = accounts.get_user(user_id)
+    try:
+        accounts.set_password(user, request.form.get("password") or "")
+    except ValueError as exc:
+        problem = Problem(422, str(exc), errors=[{"field": "password", "reason": str(exc)}])
+        return _user_detail(user, state=forms.failed(problem, MultiDict()), status=422)
+    _user_audit(current_user(), "update", user, None, {"password": "changed"})
+    db.session.commit()
+    flash(_("The password is set."), "success")
+    return redirect(url_for("web.user_page", user_id=user.id))
+
+
+@bp.post("/secretariat/users/<int:user_id>/active")
+@secretariat_only
+def user_active(user_id: int) -> Response:
+    """Switch an account off or on (on also lifts a lockout)."""
+    user = accounts.get_user(user_id)
+    if user.id == current_user().id:
+        flash(_("You cannot switch off your own account."), "error")
+        return redirect(url_for("web.user_page", user_id=user.id))
+    before = _user_view(user)
+    accounts.set_active(user, request.form.get("active") == "on")
+    _user_audit(current_user(), "update", user, before, _user_view(user))
+    db.session.commit()
+    flash(_("The account is updated."), "success")
+    return redirect(url_for("web.user_page", user_id=user.id))
+
+
+@bp.post("/secretariat/users/<int:user_id>/tokens")
+@secretariat_only
+def new_token(user_id: int) -> Any:
+    """A new API token: its secret is shown on this answer only, never stored or shown again."""
+    user = accounts.get_user(user_id)
+    name = (forms.text_or_none(request.form, "name") or "web")[:100]
+    token, secret = accounts.create_token(user, name, now())
+    _user_audit(current_user(), "update", user, None, {"token_created": token.id})
+    db.session.commit()
+    return _user_detail(user, secret=secret)
+
+
+@bp.post("/secretariat/tokens/<int:token_id>/revoke")
+@secretariat_only
+def revoke_token(token_id: int) -> Response:
+    token = accounts.get_token(token_id)
+    accounts.revoke_token(token, now())
+    _user_audit(current_user(), "update", token.user, None, {"token_revoked": token.id})
+    db.session.commit()
+    flash(_("The token is revoked."), "success")
+    return redirect(url_for("web.user_page", user_id=token.user_id))
