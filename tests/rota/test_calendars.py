@@ -570,6 +570,27 @@ def test_renaming_a_person_changes_the_validator(client, weekly):
     assert renamed.status_code == 200 and b"\xc2\xb7 Annie\r\n" in renamed.data
 
 
+def test_writes_that_bypass_the_services_show_within_a_minute(client, weekly, clock):
+    """Validators are reused while no audit entry appears; a TTL bounds what that misses."""
+    _rota, _tier2, people, headers = weekly
+    sub = subscribe(client, headers, scope="party", party="FR")
+    tag = fetch(client, sub).headers["ETag"]
+
+    def rename_behind_the_back() -> None:
+        """As a database fix would: the row and its updated_at, but no audit entry."""
+        people[0].full_name = "Renamed Behind The Back"
+        people[0].updated_at = clock.at
+        db.session.flush()
+
+    clock.advance(seconds=1)
+    rename_behind_the_back()
+    assert fetch(client, sub, **{"If-None-Match": tag}).status_code == 304
+    rename_behind_the_back()  # the request rolled the first try back
+    clock.advance(seconds=61)
+    late = fetch(client, sub, **{"If-None-Match": tag})
+    assert late.status_code == 200 and b"Renamed Behind The Back" in late.data
+
+
 # --- versions: SEQUENCE, LAST-MODIFIED, CANCELLED --------------------------------------------
 
 
