@@ -72,7 +72,12 @@ def user_for_token(secret: str, now: datetime) -> User | None:
     # Write the last use at most once a minute: reads should not all become writes.
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         token.last_used_at = now
-        db.session.commit()
+        try:
+            db.session.commit()
+        except sa.exc.OperationalError:
+            # SQLite refuses the write while another process writes ("database is locked"):
+            # the use is recorded by a later request, this one is still answered.
+            db.session.rollback()
     return token.user
 
 

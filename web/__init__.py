@@ -18,8 +18,10 @@ def register(app: Flask) -> None:
     from web import (  # noqa: F401 -- imported for their routes
         auth_views,
         board,
+        calendar_pages,
         party,
         people,
+        reachability_pages,
         rota_editing,
         secretariat,
         session,
@@ -27,6 +29,8 @@ def register(app: Flask) -> None:
     from web.formatting import init_formatting
     from web.labels import init_labels
 
+    calendar_pages.register_hooks()
+    reachability_pages.register_hooks()
     init_formatting(app)
     init_labels(app)
     app.register_blueprint(bp)

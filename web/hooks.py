@@ -1,6 +1,7 @@
 """Places other packages fill in on the pages, so `web` never needs to know them.
 
-Calendars and reachability register here from `app.py` (like `PERSON_DELETE_GUARDS`):
+Calendars and reachability register here from `web.register` (`web/calendar_pages.py`,
+`web/reachability_pages.py`):
 
 - `PARTY_SECTIONS`: extra sections on the Party page (e.g. "Subscribe" buttons that create an
   iCal subscription, the reachability history). Each is called as `section(party, user)` and

@@ -101,6 +101,9 @@ FIELDS = {
     "note": N_("Note"),
     "role": N_("Role"),
     "party": N_("Party"),
+    "parties": N_("Parties"),
+    "month": N_("Month"),
+    "window": N_("When to call"),
     "password": N_("Password"),
     "body": N_("Form"),
 }

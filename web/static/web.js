@@ -165,3 +165,128 @@
     focusErrors();
   });
 })();
+
+/* Calendars and reachability: copy a feed link, follow a test call and a campaign by reading
+   the JSON API with the session (reads need no CSRF header; the test-call POST sends it). */
+(function () {
+  "use strict";
+  var csrf = document.documentElement.getAttribute("data-csrf") || "";
+
+  function labelsOf(el) {
+    try { return JSON.parse(el.getAttribute("data-labels") || "{}"); } catch (e) { return {}; }
+  }
+
+  function getJSON(url) {
+    return fetch(url, { credentials: "same-origin", cache: "no-store", headers: { "Accept": "application/json" } })
+      .then(function (resp) {
+        if (!resp.ok) { throw new Error(String(resp.status)); }
+        return resp.json();
+      });
+  }
+
+  /* A test call's state, read every few seconds until it is over. */
+  function followCall(box) {
+    if (box.dataset.following || box.getAttribute("data-state") === "done") { return; }
+    box.dataset.following = "1";
+    var labels = labelsOf(box);
+    var stateEl = box.querySelector(".call-state");
+    var reasonEl = box.querySelector(".call-reason");
+    var every = parseInt(box.getAttribute("data-poll-ms"), 10) || 1500;
+    var left = Math.ceil(300000 / every);  /* a call is over within minutes: stop after five */
+    function poll() {
+      getJSON(box.getAttribute("data-attempt-url")).then(function (call) {
+        box.setAttribute("data-state", call.state);
+        if (call.state === "done") {
+          stateEl.textContent = (labels.outcomes || {})[call.outcome] || call.outcome;
+          reasonEl.textContent = call.reason ? ((labels.reasons || {})[call.reason] || call.reason) : "";
+          box.classList.add(call.outcome === "confirmed" ? "is-ok" : "is-bad");
+          return;
+        }
+        stateEl.textContent = (labels.states || {})[call.state] || call.state;
+        if (--left > 0) { setTimeout(poll, every); }
+      }).catch(function () { if (--left > 0) { setTimeout(poll, every * 2); } });
+    }
+    setTimeout(poll, every);
+  }
+
+  /* "Test call" buttons: ask without leaving the page, then follow the call in place. */
+  function testCallForms() {
+    document.querySelectorAll("form[data-test-call]").forEach(function (form) {
+      var out = document.querySelector(form.getAttribute("data-test-call"));
+      if (!out) { return; }
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var button = form.querySelector("button[type=submit]");
+        button.disabled = true;
+        fetch(form.action, {
+          method: "POST", body: new FormData(form), credentials: "same-origin",
+          headers: { "X-CSRF-Token": csrf, "X-Fragment": "1" }
+        })
+          .then(function (resp) {
+            /* Only answers of this form are shown in place; anything else as a whole page. */
+            if (resp.redirected || [201, 403, 422, 429, 503].indexOf(resp.status) === -1) { throw new Error("page"); }
+            return resp.text();
+          })
+          .then(function (html) {
+            out.innerHTML = html;
+            out.querySelectorAll("[data-attempt-url]").forEach(followCall);
+          })
+          .catch(function () { form.submit(); })
+          .then(function () { button.disabled = false; });
+      });
+    });
+    document.querySelectorAll("[data-attempt-url]").forEach(followCall);
+  }
+
+  /* A campaign's progress, Party by Party, until it is over. */
+  function campaignProgress() {
+    var box = document.getElementById("campaign-live");
+    if (!box || box.getAttribute("data-status") === "done") { return; }
+    var labels = labelsOf(box);
+    var every = parseInt(box.getAttribute("data-poll-ms"), 10) || 5000;
+    function text(sel, value) {
+      var el = box.querySelector(sel);
+      if (el) { el.textContent = value; }
+    }
+    function poll() {
+      getJSON(box.getAttribute("data-campaign-url")).then(function (c) {
+        var p = c.progress;
+        text("[data-field=status]", (labels.statuses || {})[c.status] || c.status);
+        ["done", "calling", "planned"].forEach(function (k) { text("[data-count=" + k + "]", p[k]); });
+        var bar = box.querySelector("progress");
+        if (bar) { bar.value = p.done; bar.textContent = p.done + " / " + p.parties; }
+        (c.slots || []).forEach(function (slot) {
+          var row = document.querySelector('tr[data-party="' + slot.party + '"]');
+          if (!row) { return; }
+          row.querySelector(".slot-state").textContent = (labels.slots || {})[slot.state] || slot.state;
+          row.querySelector(".slot-outcome").textContent = slot.outcome ? ((labels.outcomes || {})[slot.outcome] || slot.outcome) : "—";
+          row.querySelector(".slot-attempts").textContent = slot.attempts;
+        });
+        box.setAttribute("data-status", c.status);
+        if (c.status !== "done") { setTimeout(poll, every); }
+      }).catch(function () { setTimeout(poll, every * 2); });
+    }
+    setTimeout(poll, every);
+  }
+
+  /* "Copy" next to a feed address (hidden without this script). */
+  function copyButtons() {
+    document.querySelectorAll("button[data-copy]").forEach(function (button) {
+      var input = document.querySelector(button.getAttribute("data-copy"));
+      var done = button.parentNode.querySelector(".copy-done");
+      if (!input || !navigator.clipboard) { return; }
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        navigator.clipboard.writeText(input.value).then(function () {
+          if (done) { done.textContent = done.getAttribute("data-copied"); }
+        }).catch(function () { input.select(); });
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    testCallForms();
+    campaignProgress();
+    copyButtons();
+  });
+})();

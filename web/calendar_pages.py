@@ -1,0 +1,98 @@
+"""Calendar pages: "Subscribe" buttons on the Party page, and one's own subscriptions.
+
+Every step is `rota.calendars` (the service behind `/api/v1/calendar-subscriptions`): the form
+is validated by the API's schema, the rights are the service's (`subscription_refusal`). A new
+feed's URL carries its secret: it is shown in the answer to the POST only, never flashed into
+the cookie nor stored anywhere but as the service's hash.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from common.clock import now
+from common.db import db
+from directory import service as directory
+from directory.models import Party, User
+from rota import calendars
+from rota.calendar_api import SubscriptionIn
+from web import bp, forms, hooks
+from web.session import current_user
+
+PARTY_SCOPE = "party"
+
+
+def may_include_contacts(user: User) -> bool:
+    """Whether this user may have phone numbers and e-mail in a Party feed (service rule)."""
+    return calendars.subscription_refusal(user, PARTY_SCOPE, True) is None
+
+
+def subscribe_section(party: Party, user: User) -> Markup:
+    """The Party page's "Subscribe" card (a hook of `web.hooks.PARTY_SECTIONS`)."""
+    return Markup(  # noqa: S704 -- template output, escaped by Jinja
+        render_template(
+            "web/calendar_party_section.html",
+            party=party,
+            contacts_allowed=may_include_contacts(user),
+        )
+    )
+
+
+@bp.post("/parties/<iso2>/calendar-subscriptions")
+def subscribe_party(iso2: str) -> Any:
+    """Create a feed of this Party's rota (tier 1 or every tier); show its link this once."""
+    party = directory.get_party(iso2)
+    user = current_user()
+    tiers = request.form.get("tiers", "all")
+    data: dict[str, Any] = {
+        "scope": PARTY_SCOPE,
+        "party": party.iso2,
+        "include_contacts": request.form.get("include_contacts") == "on",
+    }
+    if tiers != "all":
+        data["tiers"] = [int(tiers) if tiers.isdecimal() else tiers]
+    sub, secret = calendars.create_subscription(user, forms.load(SubscriptionIn(), data), now())
+    db.session.commit()
+    url = calendars.feed_url(secret)
+    page = render_template(
+        "web/calendar_subscribed.html",
+        party=party,
+        sub=sub,
+        name=calendars.calendar_name(sub),
+        url=url,
+        webcal=calendars.webcal_url(url),
+    )
+    return page, 201
+
+
+@bp.get("/calendar-subscriptions")
+def calendar_subscriptions() -> str:
+    """The viewer's live calendar subscriptions, with when each was made and last fetched."""
+    subs = calendars.list_subscriptions(current_user())
+    return render_template(
+        "web/calendar_subscriptions.html",
+        subs=[calendars.present_subscription(s) | {"record": s} for s in subs],
+    )
+
+
+@bp.post("/calendar-subscriptions/<int:subscription_id>/revoke")
+def revoke_calendar_subscription(subscription_id: int) -> Response:
+    """Revoke one of one's subscriptions: its link stops working at once."""
+    user = current_user()
+    sub = calendars.get_subscription(user, subscription_id)
+    name = calendars.calendar_name(sub)
+    calendars.revoke_subscription(user, sub, now())
+    db.session.commit()
+    flash(_("“%(name)s” is revoked: its link no longer works.", name=name), "success")
+    return redirect(url_for("web.calendar_subscriptions"))
+
+
+def register_hooks() -> None:
+    """Put the "Subscribe" card on the Party page (once, however many apps are made)."""
+    if subscribe_section not in hooks.PARTY_SECTIONS:
+        hooks.PARTY_SECTIONS.insert(0, subscribe_section)
