@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -49,6 +50,27 @@ def _changed(rota: RotaRecord, before: Any, now: datetime) -> None:
     db.session.flush()
     for listener in ROTA_CHANGE_LISTENERS:
         listener(rota, before, now)
+
+
+@contextmanager
+def _editing(actor: User, rota: RotaRecord, now: datetime) -> Iterator[Party]:
+    """Around a change of a rota: rights first, then listeners and the audit entry after it."""
+    party = party_of(rota)
+    require_party_editor(actor, party.id)
+    before_spec = _snapshot(rota)
+    before = present_rota(rota, party.iso2)
+    yield party
+    _changed(rota, before_spec, now)
+    record_change(
+        actor,
+        "update",
+        "rota",
+        rota.id,
+        party_id=party.id,
+        before=before,
+        after=present_rota(rota, party.iso2),
+        now=now,
+    )
 
 
 def list_rotas(party: Party) -> list[RotaRecord]:
@@ -138,25 +160,11 @@ def create_rota(actor: User, party: Party, data: dict[str, Any], now: datetime) 
 
 
 def update_rota(actor: User, rota: RotaRecord, changes: dict[str, Any], now: datetime) -> None:
-    party = party_of(rota)
-    require_party_editor(actor, party.id)
-    if "tier" in changes:
-        _tier_taken(party.id, changes["tier"], except_id=rota.id)
-    before_spec = _snapshot(rota)
-    before = present_rota(rota, party.iso2)
-    for key, value in changes.items():
-        setattr(rota, key, value)
-    _changed(rota, before_spec, now)
-    record_change(
-        actor,
-        "update",
-        "rota",
-        rota.id,
-        party_id=party.id,
-        before=before,
-        after=present_rota(rota, party.iso2),
-        now=now,
-    )
+    with _editing(actor, rota, now) as party:
+        if "tier" in changes:
+            _tier_taken(party.id, changes["tier"], except_id=rota.id)
+        for key, value in changes.items():
+            setattr(rota, key, value)
 
 
 def delete_rota(actor: User, rota: RotaRecord, now: datetime) -> None:
@@ -179,33 +187,19 @@ def add_rotation(
     actor: User, rota: RotaRecord, data: dict[str, Any], now: datetime
 ) -> RotationRecord:
     """A new layer, placed after the existing ones (so it wins where both are active)."""
-    party = party_of(rota)
-    require_party_editor(actor, party.id)
-    check_members(party.id, data["members"])
-    before_spec = _snapshot(rota)
-    before = present_rota(rota, party.iso2)
-    rotation = RotationRecord(
-        rota=rota,
-        position=max((r.position for r in rota.rotations), default=-1) + 1,
-        name=data.get("name"),
-        start_local=data["start_local"],
-        shift_length=data["shift_length"],
-        members=list(data["members"]),
-        restrictions=[_window_json(w) for w in data.get("restrictions") or []],
-        updated_at=now,
-    )
-    db.session.add(rotation)
-    _changed(rota, before_spec, now)
-    record_change(
-        actor,
-        "update",
-        "rota",
-        rota.id,
-        party_id=party.id,
-        before=before,
-        after=present_rota(rota, party.iso2),
-        now=now,
-    )
+    with _editing(actor, rota, now) as party:
+        check_members(party.id, data["members"])
+        rotation = RotationRecord(
+            rota=rota,
+            position=max((r.position for r in rota.rotations), default=-1) + 1,
+            name=data.get("name"),
+            start_local=data["start_local"],
+            shift_length=data["shift_length"],
+            members=list(data["members"]),
+            restrictions=[_window_json(w) for w in data.get("restrictions") or []],
+            updated_at=now,
+        )
+        db.session.add(rotation)
     return rotation
 
 
@@ -221,58 +215,30 @@ def update_rotation(
 ) -> None:
     """Members change from an effective instant (past shifts keep theirs); other fields at once."""
     rota = rotation.rota
-    party = party_of(rota)
-    require_party_editor(actor, party.id)
-    if "members" in changes:
-        check_members(party.id, changes["members"])
-    before_spec = _snapshot(rota)
-    before = present_rota(rota, party.iso2)
-    for key in ("name", "start_local", "shift_length", "position"):
-        if key in changes:
-            setattr(rotation, key, changes[key])
-    if "restrictions" in changes:
-        rotation.restrictions = [_window_json(w) for w in changes["restrictions"]]
-    if "members" in changes:
-        effective_at = changes.get("members_effective_at") or now
-        # A later change replaces one planned from the same instant or after it.
-        rotation.member_changes = [
-            c for c in rotation.member_changes if c.effective_at < effective_at
-        ] + [MemberChangeRecord(effective_at=effective_at, members=list(changes["members"]))]
-    rotation.updated_at = now
-    if "position" in changes:
-        rota.rotations.sort(key=lambda r: (r.position, r.id))
-    _changed(rota, before_spec, now)
-    record_change(
-        actor,
-        "update",
-        "rota",
-        rota.id,
-        party_id=party.id,
-        before=before,
-        after=present_rota(rota, party.iso2),
-        now=now,
-    )
+    with _editing(actor, rota, now) as party:
+        if "members" in changes:
+            check_members(party.id, changes["members"])
+        for key in ("name", "start_local", "shift_length", "position"):
+            if key in changes:
+                setattr(rotation, key, changes[key])
+        if "restrictions" in changes:
+            rotation.restrictions = [_window_json(w) for w in changes["restrictions"]]
+        if "members" in changes:
+            effective_at = changes.get("members_effective_at") or now
+            # A later change replaces one planned from the same instant or after it.
+            rotation.member_changes = [
+                c for c in rotation.member_changes if c.effective_at < effective_at
+            ] + [MemberChangeRecord(effective_at=effective_at, members=list(changes["members"]))]
+        rotation.updated_at = now
+        if "position" in changes:
+            rota.rotations.sort(key=lambda r: (r.position, r.id))
 
 
 def delete_rotation(actor: User, rotation: RotationRecord, now: datetime) -> None:
     rota = rotation.rota
-    party = party_of(rota)
-    require_party_editor(actor, party.id)
-    before_spec = _snapshot(rota)
-    before = present_rota(rota, party.iso2)
-    rota.rotations.remove(rotation)
-    db.session.delete(rotation)
-    _changed(rota, before_spec, now)
-    record_change(
-        actor,
-        "update",
-        "rota",
-        rota.id,
-        party_id=party.id,
-        before=before,
-        after=present_rota(rota, party.iso2),
-        now=now,
-    )
+    with _editing(actor, rota, now):
+        rota.rotations.remove(rotation)
+        db.session.delete(rotation)
 
 
 def list_overrides(
