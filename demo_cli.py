@@ -28,7 +28,7 @@ from rota.demo import DemoRotasReport, load_demo_rotas
 
 demo_cli = AppGroup("demo", help="Demo data for trying Art35 (never into a database with data).")
 
-#: The password of every demo account: printed by `flask demo load`, documented in README.md.
+#: The password of every demo account, printed by `flask demo load` (a published demo value).
 DEMO_PASSWORD = "art35-demo-password"  # noqa: S105 -- a published demo password, not a secret
 #: (e-mail, role, Party of a party_admin)
 DEMO_ACCOUNTS = (
@@ -106,7 +106,7 @@ def load_cmd() -> None:
     for user in loaded.users:
         note = _ROLE_NOTES[user.role].format(party=user.party.iso2 if user.party else "")
         click.echo(f"  {user.email:<28} {user.role} ({note})")
-    click.echo(f"Log in at {base}/ with one of them.")
+    click.echo(f"Log in at {base}/login with one of them.")
     click.echo("Try the API as the secretariat:")
     click.echo(f'  curl -H "Authorization: Bearer {loaded.token}" {base}/api/v1/parties/FR/on-call')
     click.echo(f"API token of {loaded.users[0].email} (shown only once):")

@@ -156,7 +156,7 @@ def plan_party_rotas(
         # Where the head of unit has a tier of their own and the unit is big enough, they
         # leave the duty officer roster to the others.
         officers = active[1:] if head_on_call and len(active) >= 4 else list(active)
-        nights = _rotated(active, 1)
+        nights = _rotated(officers, 1)
         if iso2 in WEEKEND_GAP_PARTIES:
             layers = [
                 rotation(
@@ -209,20 +209,22 @@ def plan_party_rotas(
 
     prosecutors = list(reversed(active))
     daily = rng.random() < 0.5
+    handoff, length = (time(8), _DAY) if daily else (time(9), _WEEK)
     office_only = iso2 in OFFICE_HOURS_PROSECUTOR_PARTIES
     prosecutor = rotation(
         "Daily duty prosecutor" if daily else "Weekly duty prosecutor",
         prosecutors,
-        time(8) if daily else time(9),
+        handoff,
         "P1D" if daily else "P7D",
         [_window(WEEKDAYS, time(8), time(18))] if office_only else None,
     )
     overrides = []
     if not office_only and (rng.random() < 0.3 or showcase):
         saturday = next_monday + 5 * _DAY
+        scheduled = on_duty(prosecutors, _at(ANCHOR, handoff), length, _at(saturday, time(8)))
         overrides.append(
             PlannedOverride(
-                prosecutors[1],
+                prosecutors[(prosecutors.index(scheduled) + 1) % len(prosecutors)],
                 to_utc(_at(saturday, time(8)), tz),
                 to_utc(_at(saturday + 2 * _DAY, time(8)), tz),
                 "covers the weekend",
