@@ -54,3 +54,8 @@ def list_changes(
     if before_id:
         query = query.where(AuditEntry.id < before_id)
     return list(db.session.scalars(query))
+
+
+def latest_change_id() -> int:
+    """The newest audit entry's id: a version number of everything the services write."""
+    return db.session.scalar(sa.select(sa.func.max(AuditEntry.id))) or 0

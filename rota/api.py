@@ -12,16 +12,22 @@ from common.clock import now
 from common.db import db
 from common.i18n import api_locale
 from directory import service as directory
+from directory.audit import latest_change_id
 from directory.auth import current_user
-from directory.present import present_party, present_phone_number
+from directory.present import iso, present_party, present_phone_number
+from directory.values import country_name
 from rota import lookup, schemas, service
+from rota.answer_cache import answers as answer_cache
+from rota.answer_cache import cached_answer, validity
 from rota.present import (
+    local_iso,
     present_on_call,
     present_on_call_compact,
     present_override,
     present_rota,
     present_shift,
 )
+from rota.specs import zone
 
 blp = Blueprint(
     "rota",
@@ -174,10 +180,17 @@ def party_on_call(args: dict, iso2: str) -> Response:
     """
     party = directory.get_party(iso2)
     at = args.get("at") or now()
-    answer = lookup.resolve_on_call([party], at, lang=args.get("lang"), tier=args.get("tier"))[0]
     locale = api_locale()
+
+    def build() -> tuple[dict, tuple]:
+        answers = lookup.resolve_on_call([party], at, lang=args.get("lang"), tier=args.get("tier"))
+        payload = present_on_call(answers[0], locale, present_party(party, locale), _desk(party))
+        return payload, validity(answers)
+
+    key = ("party", party.iso2, args.get("lang"), args.get("tier"), locale)
+    payload = cached_answer(answer_cache, key, latest_change_id(), at, build)
     return json_with_etag(
-        present_on_call(answer, locale, present_party(party, locale), _desk(party))
+        {**payload, "at": iso(at), "local_time": local_iso(at, zone(payload["timezone"]))}
     )
 
 
@@ -188,20 +201,30 @@ def party_on_call(args: dict, iso2: str) -> Response:
 def network_on_call(args: dict) -> Response:
     """Every Party at once, compact, for the network-wide duty board."""
     at = args.get("at") or now()
-    parties = directory.list_parties()
-    answers = lookup.resolve_on_call(
-        parties, at, lang=args.get("lang"), tier=args.get("tier"), with_next=False
-    )
     locale = api_locale()
-    from directory.values import country_name
 
-    items = [
-        present_on_call_compact(
-            a, locale, country_name(a.party.iso2, locale, a.party.name), _desk(a.party)
+    def build() -> tuple[dict, tuple]:
+        answers = lookup.resolve_on_call(
+            directory.list_parties(),
+            at,
+            lang=args.get("lang"),
+            tier=args.get("tier"),
+            with_next=False,
         )
-        for a in answers
+        items = [
+            present_on_call_compact(
+                a, locale, country_name(a.party.iso2, locale, a.party.name), _desk(a.party)
+            )
+            for a in answers
+        ]
+        return {"items": items}, validity(answers)
+
+    key = ("network", args.get("lang"), args.get("tier"), locale)
+    payload = cached_answer(answer_cache, key, latest_change_id(), at, build)
+    items = [
+        {**row, "local_time": local_iso(at, zone(row["timezone"]))} for row in payload["items"]
     ]
-    return json_with_etag({"at": at.isoformat(), "items": items})
+    return json_with_etag({"at": iso(at), "items": items})
 
 
 @blp.get("/parties/<iso2>/shifts")

@@ -105,6 +105,10 @@ class ConnectionBoundSession(Session):
 @pytest.fixture(autouse=True)
 def _transaction(request: pytest.FixtureRequest, app: Flask, clock: Clock) -> Iterator[None]:
     """Each test runs inside a transaction rolled back afterwards (savepoint recipe)."""
+    from rota.answer_cache import answers
+
+    # Audit ids repeat after a rollback, so a cached answer must not outlive its test.
+    answers.clear()
     if request.node.get_closest_marker("own_app"):
         yield
         return

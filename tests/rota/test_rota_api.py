@@ -504,3 +504,42 @@ def test_on_call_around_dst_handoffs(client, paris, day, handoff_utc):
     assert names[1]["person"]["full_name"] == names[2]["person"]["full_name"]
     assert names[0]["person"]["full_name"] != names[1]["person"]["full_name"]
     assert day in names[1]["since"]
+
+
+def test_cached_answers_follow_the_clock_and_every_write(client, weekly, monkeypatch):
+    rota, people, headers = weekly
+    from rota import lookup
+
+    calls = []
+    real = lookup.resolve_on_call
+    monkeypatch.setattr(lookup, "resolve_on_call", lambda *a, **k: calls.append(1) or real(*a, **k))
+    first = on_call(client, headers, "2026-03-31T10:00:00Z")
+    again = on_call(client, headers, "2026-03-31T11:00:00Z")
+    assert len(calls) == 1  # the second answer came from the cache
+    assert again["at"] == "2026-03-31T11:00:00+00:00"
+    assert again["local_time"] == "2026-03-31T13:00:00+02:00"
+    assert again["tiers"] == first["tiers"]
+    # Past the handoff the cached answer no longer holds.
+    after = on_call(client, headers, "2026-04-06T07:00:00Z")
+    assert after["tiers"][0]["person"]["full_name"] == "Carmen"
+    # A write (here an override) is seen at once.
+    resp = client.post(
+        f"/api/v1/rotas/{rota['id']}/overrides",
+        headers=headers,
+        json={
+            "person_id": people[3].id,
+            "start": "2026-03-31T00:00:00Z",
+            "end": "2026-04-01T00:00:00Z",
+        },
+    )
+    assert resp.status_code == 201
+    covered = on_call(client, headers, "2026-03-31T11:00:00Z")
+    assert covered["tiers"][0]["person"]["full_name"] == "Dieter"
+    assert len(calls) == 3
+    board = client.get(f"/api/v1/on-call?at={q('2026-03-31T11:00:00Z')}", headers=headers).json
+    board_again = client.get(
+        f"/api/v1/on-call?at={q('2026-03-31T11:30:00Z')}", headers=headers
+    ).json
+    assert len(calls) == 4
+    assert board_again["items"][0]["local_time"] == "2026-03-31T13:30:00+02:00"
+    assert board_again["items"][0]["tiers"] == board["items"][0]["tiers"]
