@@ -813,3 +813,32 @@ def test_removing_a_user_removes_their_subscriptions(client, weekly):
     db.session.flush()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CalendarSubscription)) == 0
     assert fetch(client, sub).status_code == 404
+
+
+@pytest.mark.own_app
+def test_feed_and_304_on_the_apps_own_engine(fresh_database_url):
+    """Outside the test transaction: PostgreSQL reads the token in autocommit."""
+    from flask_migrate import upgrade
+
+    from tests.conftest import make_app
+
+    app = make_app(fresh_database_url)
+    with app.app_context():
+        upgrade(revision="heads")
+        make_party("FR", "France")
+        _user, headers = make_user("member")
+    client = app.test_client()
+    created = client.post(
+        "/api/v1/calendar-subscriptions", headers=headers, json={"scope": "party", "party": "FR"}
+    )
+    assert created.status_code == 201, created.json
+    path = urlsplit(created.json["url"]).path
+    first = client.get(path)
+    assert first.status_code == 200
+    assert first.data.startswith(b"BEGIN:VCALENDAR")
+    again = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    assert client.get(path[:-10] + "x" * 6 + ".ics").status_code == 404
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
