@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from common.auth import check_password, hash_password, hash_secret, new_secret
 from common.db import db
@@ -66,7 +67,11 @@ def revoke_token(token: ApiToken, now: datetime) -> None:
 
 def user_for_token(secret: str, now: datetime) -> User | None:
     """The active user owning this unrevoked token; records its use."""
-    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_secret(secret)))
+    token = db.session.scalar(
+        sa.select(ApiToken)
+        .options(joinedload(ApiToken.user))  # one round trip for token and user
+        .where(ApiToken.token_hash == hash_secret(secret))
+    )
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
     # Write the last use at most once a minute: reads should not all become writes.

@@ -178,16 +178,17 @@ def party_on_call(args: dict, iso2: str) -> Response:
 
     Example: `GET /api/v1/parties/FR/on-call?at=2026-12-24T03:00:00%2B01:00&lang=es`.
     """
-    party = directory.get_party(iso2)
     at = args.get("at") or now()
     locale = api_locale()
 
     def build() -> tuple[dict, tuple]:
+        party = directory.get_party(iso2)
         answers = lookup.resolve_on_call([party], at, lang=args.get("lang"), tier=args.get("tier"))
         payload = present_on_call(answers[0], locale, present_party(party, locale), _desk(party))
         return payload, validity(answers)
 
-    key = ("party", party.iso2, args.get("lang"), args.get("tier"), locale)
+    # Only existing Parties' answers are cached: an unknown code still reaches get_party's 404.
+    key = ("party", iso2.upper(), args.get("lang"), args.get("tier"), locale)
     payload = cached_answer(answer_cache, key, latest_change_id(), at, build)
     return json_with_etag(
         {**payload, "at": iso(at), "local_time": local_iso(at, zone(payload["timezone"]))}

@@ -543,3 +543,11 @@ def test_cached_answers_follow_the_clock_and_every_write(client, weekly, monkeyp
     assert len(calls) == 4
     assert board_again["items"][0]["local_time"] == "2026-03-31T13:30:00+02:00"
     assert board_again["items"][0]["tiers"] == board["items"][0]["tiers"]
+
+
+def test_on_call_of_an_unknown_party_is_404(client, weekly):
+    _rota, _people, headers = weekly
+    assert client.get("/api/v1/parties/FR/on-call", headers=headers).status_code == 200
+    resp = client.get("/api/v1/parties/ZZ/on-call", headers=headers)
+    assert resp.status_code == 404
+    assert resp.content_type == "application/problem+json"
