@@ -551,3 +551,63 @@ def test_on_call_of_an_unknown_party_is_404(client, weekly):
     resp = client.get("/api/v1/parties/ZZ/on-call", headers=headers)
     assert resp.status_code == 404
     assert resp.content_type == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        "add-rotation",
+        "patch-rotation",
+        "delete-rotation",
+        "create-override",
+        "delete-override",
+        "delete-rota",
+        "preview",
+    ],
+)
+def test_every_rota_write_by_role(client, weekly, write):
+    rota, people, headers = weekly
+    rotation_id = client.get(f"/api/v1/rotas/{rota['id']}", headers=headers).json["rotations"][0][
+        "id"
+    ]
+    override = client.post(
+        f"/api/v1/rotas/{rota['id']}/overrides",
+        headers=headers,
+        json={
+            "person_id": people[0].id,
+            "start": "2027-02-01T00:00:00Z",
+            "end": "2027-02-02T00:00:00Z",
+        },
+    ).json
+    rotation_body = {
+        "members": [people[1].id],
+        "start_local": "2026-12-07T09:00",
+        "shift_length": "P7D",
+    }
+    method, url, body = {
+        "add-rotation": ("POST", f"/api/v1/rotas/{rota['id']}/rotations", rotation_body),
+        "patch-rotation": ("PATCH", f"/api/v1/rotations/{rotation_id}", {"name": "Nights"}),
+        "delete-rotation": ("DELETE", f"/api/v1/rotations/{rotation_id}", None),
+        "create-override": (
+            "POST",
+            f"/api/v1/rotas/{rota['id']}/overrides",
+            {
+                "person_id": people[2].id,
+                "start": "2027-03-01T00:00:00Z",
+                "end": "2027-03-02T00:00:00Z",
+            },
+        ),
+        "delete-override": ("DELETE", f"/api/v1/overrides/{override['id']}", None),
+        "delete-rota": ("DELETE", f"/api/v1/rotas/{rota['id']}", None),
+        "preview": ("POST", "/api/v1/parties/FR/rotas/preview", {"rotations": [rotation_body]}),
+    }[write]
+    germany = make_party("DE", "Germany")
+    refused = [make_user("member")[1], make_user("party_admin", germany)[1]]
+    if write == "preview":
+        refused = []  # a preview writes nothing: every reader may try a definition
+    for other in refused:
+        resp = client.open(url, method=method, json=body, headers=other)
+        assert resp.status_code == 403, (write, resp.json)
+    admin = make_user("party_admin", people[0].party)[1]
+    resp = client.open(url, method=method, json=body, headers=admin)
+    assert resp.status_code in (200, 201, 204), (write, resp.get_data(as_text=True))
