@@ -44,3 +44,28 @@ def add_rotation(client, headers, rota_id, **body):
     resp = client.post(f"/api/v1/rotas/{rota_id}/rotations", headers=headers, json=body)
     assert resp.status_code == 201, resp.json
     return resp.json
+
+
+@pytest.fixture
+def weekly_rotas(client, paris):
+    """France: tier 1 Anne, Bruno, Carmen weekly (Monday 09:00 Paris); tier 2 Dieter daily."""
+    _party, people, headers = paris
+    rota = new_rota(client, headers)
+    add_rotation(
+        client,
+        headers,
+        rota["id"],
+        members=[p.id for p in people[:3]],
+        start_local="2026-03-02T09:00",
+        shift_length="P7D",
+    )
+    tier2 = new_rota(client, headers, tier=2, name="Duty prosecutor")
+    add_rotation(
+        client,
+        headers,
+        tier2["id"],
+        members=[people[3].id],
+        start_local="2026-01-01T00:00",
+        shift_length="P1D",
+    )
+    return rota, tier2, people, headers

@@ -106,28 +106,9 @@ def override(client, headers, rota_id: int, person_id: int, start: str, end: str
 
 
 @pytest.fixture
-def weekly(client, paris):
+def weekly(weekly_rotas):
     """France: tier 1 Anne, Bruno, Carmen weekly (Monday 09:00 Paris); tier 2 Dieter daily."""
-    _party, people, headers = paris
-    rota = new_rota(client, headers)
-    add_rotation(
-        client,
-        headers,
-        rota["id"],
-        members=[p.id for p in people[:3]],
-        start_local="2026-03-02T09:00",
-        shift_length="P7D",
-    )
-    tier2 = new_rota(client, headers, tier=2, name="Duty prosecutor")
-    add_rotation(
-        client,
-        headers,
-        tier2["id"],
-        members=[people[3].id],
-        start_local="2026-01-01T00:00",
-        shift_length="P1D",
-    )
-    return rota, tier2, people, headers
+    return weekly_rotas
 
 
 # --- subscriptions -------------------------------------------------------------------------

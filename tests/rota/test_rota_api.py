@@ -24,27 +24,9 @@ def on_call(client, headers, at: str, **params):
 
 
 @pytest.fixture
-def weekly(client, paris):
+def weekly(weekly_rotas):
     """Tier 1: A, B, C weekly with handoff Monday 09:00 Paris time; tier 2 D daily."""
-    _party, people, headers = paris
-    rota = new_rota(client, headers)
-    add_rotation(
-        client,
-        headers,
-        rota["id"],
-        members=[p.id for p in people[:3]],
-        start_local="2026-03-02T09:00",
-        shift_length="P7D",
-    )
-    tier2 = new_rota(client, headers, tier=2, name="Duty prosecutor")
-    add_rotation(
-        client,
-        headers,
-        tier2["id"],
-        members=[people[3].id],
-        start_local="2026-01-01T00:00",
-        shift_length="P1D",
-    )
+    rota, _tier2, people, headers = weekly_rotas
     return rota, people, headers
 
 
