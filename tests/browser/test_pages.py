@@ -102,6 +102,20 @@ def test_open_a_party_page(desktop, live):
     assert "Times in Europe/London." in page.content()
 
 
+def test_a_page_drawn_before_the_zone_was_known_names_the_browser_zone(
+    browser, live, signed_in_state
+):
+    context = browser.new_context(
+        locale="en-GB", timezone_id="Asia/Tokyo", storage_state=signed_in_state
+    )
+    page = context.new_page()
+    page.goto(live.url + "/parties/FR")  # the first page: the session does not know the zone yet
+    page.get_by_label("my time zone (Asia/Tokyo)").check()
+    page.get_by_role("button", name="Apply").click()
+    assert "Times in Asia/Tokyo." in page.content()
+    context.close()
+
+
 def test_a_bad_number_is_shown_next_to_its_field_and_the_typed_values_stay(desktop, live, expect):
     page = desktop
     anne = live.data["people"]["Anne Dupont"]

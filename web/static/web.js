@@ -27,7 +27,14 @@
     body.append("tz", zone);
     fetch(url, { method: "POST", body: body, credentials: "same-origin", headers: { "X-CSRF-Token": csrf } })
       .then(function (resp) {
-        if (resp.ok && new URLSearchParams(location.search).get("tz") === "viewer") { location.reload(); }
+        if (!resp.ok) { return; }
+        if (new URLSearchParams(location.search).get("tz") === "viewer") { location.reload(); return; }
+        /* The page was drawn before the server knew the zone: name the right one now. */
+        var known = root.getAttribute("data-viewer-tz");
+        root.setAttribute("data-viewer-tz", zone);
+        document.querySelectorAll("label[for='tz-viewer']").forEach(function (label) {
+          label.textContent = label.textContent.replace("(" + known + ")", "(" + zone + ")");
+        });
       })
       .catch(function () {});
   }
