@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,9 +55,15 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value.astimezone(UTC)
 
 
-def configure_engine(engine: sa.Engine) -> None:
-    """Make SQLite behave: foreign keys on, real transactions (savepoints work), WAL for readers."""
+#: A pooled connection unused this long is pinged before use; busy ones are not (like
+#: pgbouncer's server_check_delay): a round trip per request would cost a quarter of a lookup.
+PING_AFTER_IDLE = 10.0
+
+
+def configure_engine(engine: sa.Engine, ping_after_idle: float = PING_AFTER_IDLE) -> None:
+    """Ping idle pooled connections; make SQLite behave (foreign keys, savepoints, WAL)."""
     if engine.dialect.name != "sqlite":
+        _ping_idle_connections(engine, ping_after_idle)
         return
 
     @sa.event.listens_for(engine, "connect")
@@ -75,3 +82,38 @@ def configure_engine(engine: sa.Engine) -> None:
         # first cannot upgrade once another connection has committed ("database is locked").
         writing = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
         conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+def _ping_idle_connections(engine: sa.Engine, idle: float) -> None:
+    @sa.event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < idle:
+            return  # new, or busy a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # The pool drops this connection and checks out another (a new one if need be).
+            raise sa.exc.DisconnectionError(str(error)) from error
+
+
+def read_once(query: Any, params: dict[str, Any]) -> Any:
+    """One row read on a connection of its own, outside the session.
+
+    For the checks every request starts with (a token, the data version), so that a request
+    answered from a cache never opens the ORM session: on PostgreSQL in autocommit, one round trip
+    instead of BEGIN, SELECT and the teardown's ROLLBACK. Inside a transaction, or in tests whose
+    session is bound to one connection, the session's own connection reads it.
+    """
+    bind = db.session.get_bind()
+    if not isinstance(bind, sa.Engine) or db.session().in_transaction():
+        return db.session.execute(query, params).first()
+    conn = bind.connect()
+    if bind.dialect.name == "postgresql":
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+    with conn:
+        return conn.execute(query, params).first()

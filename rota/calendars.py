@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from common.auth import hash_secret, new_secret
-from common.db import db
+from common.db import db, read_once
 from common.errors import Problem, invalid, not_found
 from directory import service as directory
 from directory.audit import record_change
@@ -459,28 +459,11 @@ def _token_query() -> sa.Select[Any]:
     )
 
 
-def _read_once(query: Any, params: dict[str, Any]) -> Any:
-    """One row read outside the session's transaction on PostgreSQL.
-
-    A 304 is this one query: in autocommit it is one round trip instead of BEGIN, SELECT and the
-    teardown's ROLLBACK. SQLite keeps the session (its connections are set up for savepoints).
-    """
-    bind = db.session.get_bind()
-    if (
-        not isinstance(bind, sa.Engine)  # tests bind the session to one connection
-        or bind.dialect.name != "postgresql"
-        or db.session().in_transaction()
-    ):
-        return db.session.execute(query, params).first()
-    with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        return conn.execute(query, params).first()
-
-
 def subscription_for_token(token: str) -> FeedSubscription | None:
     """The live subscription behind a feed token whose owner may still read it, else None."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
-    row = _read_once(_token_query(), {"token_hash": hash_secret(token)})
+    row = read_once(_token_query(), {"token_hash": hash_secret(token)})
     if row is None:
         return None
     *fields, revoked_at, role, active = row
