@@ -26,8 +26,16 @@ api = Api()
 
 def etag_of(payload: Any) -> str:
     """A strong ETag for a JSON representation (same bytes, same tag)."""
-    raw = json.dumps(payload, sort_keys=True, default=str).encode()
-    return '"' + hashlib.sha256(raw).hexdigest()[:32] + '"'
+    return _tag(_body(payload))
+
+
+def _body(payload: Any) -> bytes:
+    # The app's JSON provider sorts keys, so equal payloads give equal bytes.
+    return json.dumps(payload).encode()
+
+
+def _tag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
 def check_if_match(current_payload: Any) -> None:
@@ -44,11 +52,16 @@ def check_if_match(current_payload: Any) -> None:
 
 def json_with_etag(payload: Any, status: int = 200) -> Response:
     """A JSON response carrying its ETag; 304 when the client already has it."""
-    tag = etag_of(payload)
+    return json_bytes_with_etag(_body(payload), status)
+
+
+def json_bytes_with_etag(body: bytes, status: int = 200) -> Response:
+    """The same for a body already serialized (a cached answer)."""
+    tag = _tag(body)
     if status == 200 and request.if_none_match.contains(tag.strip('"')):
         resp = Response(status=304)
     else:
-        resp = Response(json.dumps(payload), status=status, mimetype="application/json")
+        resp = Response(body, status=status, mimetype="application/json")
     resp.headers["ETag"] = tag
     return resp
 

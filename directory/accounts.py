@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
 
 from common.auth import check_password, hash_password, hash_secret, new_secret
-from common.db import db
+from common.db import db, read_once
 from common.errors import Problem, not_found
-from directory.models import ROLES, ApiToken, Party, User
+from directory.models import ROLES, ApiToken, AuditEntry, Party, User
 from directory.values import parse_email
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
+#: Longer "tokens" are not ours: refused before hashing.
+MAX_TOKEN_LENGTH = 200
 
 
 def create_user(
@@ -65,25 +67,59 @@ def revoke_token(token: ApiToken, now: datetime) -> None:
         token.revoked_at = now
 
 
-def user_for_token(secret: str, now: datetime) -> User | None:
-    """The active user owning this unrevoked token; records its use."""
-    token = db.session.scalar(
-        sa.select(ApiToken)
-        .options(joinedload(ApiToken.user))  # one round trip for token and user
-        .where(ApiToken.token_hash == hash_secret(secret))
+@dataclass(frozen=True)
+class TokenCheck:
+    """An accepted API token, and the data version read in the same round trip."""
+
+    token_id: int
+    user_id: int
+    last_used_at: datetime | None
+    data_version: int
+
+
+#: Token, owner and the newest audit id in one statement: a cached lookup needs nothing else.
+_TOKEN_CHECK = (
+    sa.select(
+        ApiToken.id,
+        ApiToken.user_id,
+        ApiToken.last_used_at,
+        sa.select(sa.func.max(AuditEntry.id)).scalar_subquery(),
     )
-    if token is None or token.revoked_at is not None or not token.user.active:
+    .join(User, User.id == ApiToken.user_id)
+    .where(
+        ApiToken.token_hash == sa.bindparam("token_hash"),
+        ApiToken.revoked_at.is_(None),
+        User.active.is_(True),
+    )
+)
+
+
+def check_token(secret: str, now: datetime) -> TokenCheck | None:
+    """The unrevoked token of an active user, else None; records its use once a minute."""
+    if not secret or len(secret) > MAX_TOKEN_LENGTH:
         return None
+    row = read_once(_TOKEN_CHECK, {"token_hash": hash_secret(secret)})
+    if row is None:
+        return None
+    check = TokenCheck(row[0], row[1], row[2], row[3] or 0)
     # Write the last use at most once a minute: reads should not all become writes.
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
-        token.last_used_at = now
+    if check.last_used_at is None or now - check.last_used_at > timedelta(minutes=1):
+        db.session.execute(
+            sa.update(ApiToken).where(ApiToken.id == check.token_id).values(last_used_at=now)
+        )
         try:
             db.session.commit()
         except sa.exc.OperationalError:
             # SQLite refuses the write while another process writes ("database is locked"):
             # the use is recorded by a later request, this one is still answered.
             db.session.rollback()
-    return token.user
+    return check
+
+
+def user_for_token(secret: str, now: datetime) -> User | None:
+    """The active user owning this unrevoked token; records its use."""
+    check = check_token(secret, now)
+    return None if check is None else db.session.get(User, check.user_id)
 
 
 def authenticate_password(email: str, password: str, now: datetime) -> User:

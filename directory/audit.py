@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 
 from common.db import db
 from directory.models import AuditEntry, Party, User
@@ -54,6 +55,12 @@ def list_changes(
     if before_id:
         query = query.where(AuditEntry.id < before_id)
     return list(db.session.scalars(query))
+
+
+def request_data_version() -> int:
+    """The data version as this request's token check read it (else read now)."""
+    version = g.get("data_version") if has_request_context() else None
+    return version if version is not None else latest_change_id()
 
 
 def latest_change_id() -> int:

@@ -9,7 +9,7 @@ from flask import g, request, session
 from common.clock import now
 from common.db import db
 from common.errors import Problem
-from directory.accounts import user_for_token
+from directory.accounts import check_token, user_for_token
 from directory.models import User
 
 OPEN_API_PATHS = ("/api/v1/openapi.json", "/api/v1/docs")
@@ -25,6 +25,10 @@ def load_user() -> User | None:
     header = request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer ":
         return user_for_token(header[7:].strip(), now())
+    return _session_user()
+
+
+def _session_user() -> User | None:
     user_id = session.get("user_id") if session else None
     if isinstance(user_id, int):
         user = db.session.get(User, user_id)
@@ -45,15 +49,24 @@ def _check_session_csrf() -> None:
 
 def authenticate_api_request() -> None:
     """Every API route needs credentials, except its documentation."""
-    g.user = None
+    g.user = g.user_id = g.data_version = None
     if not request.path.startswith("/api/v1/"):
         return
     if request.path.startswith(OPEN_API_PATHS):
         return
-    g.user = load_user()
-    if g.user is not None and not request.headers.get("Authorization"):
-        _check_session_csrf()
-    if g.user is None:
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        # The owner is loaded only when a view asks (current_user): a cached lookup needs
+        # nothing but this one check, which also reads the data version.
+        check = check_token(header[7:].strip(), now())
+        if check is not None:
+            g.user_id = check.user_id
+            g.data_version = check.data_version
+    else:
+        g.user = _session_user()
+        if g.user is not None:
+            _check_session_csrf()
+    if g.user is None and g.get("user_id") is None:
         raise Problem(
             401,
             "credentials needed: send Authorization: Bearer <token>",
@@ -63,7 +76,9 @@ def authenticate_api_request() -> None:
 
 def current_user() -> User:
     """The authenticated user of this request (API routes are guarded before the view runs)."""
-    user = getattr(g, "user", None)
-    if user is None:
+    user = g.get("user")
+    if user is None and g.get("user_id") is not None:
+        user = g.user = db.session.get(User, g.user_id)
+    if user is None or not user.active:
         raise Problem(401, "credentials needed")
     return user

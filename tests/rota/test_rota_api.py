@@ -7,7 +7,12 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import pytest
+import sqlalchemy as sa
 
+from common.auth import hash_secret
+from common.db import db
+from directory import accounts
+from directory.models import ApiToken
 from tests.conftest import make_party, make_person, make_user
 from tests.rota.conftest import add_rotation, new_rota
 
@@ -525,6 +530,33 @@ def test_cached_answers_follow_the_clock_and_every_write(client, weekly, monkeyp
     assert len(calls) == 4
     assert board_again["items"][0]["local_time"] == "2026-03-31T13:30:00+02:00"
     assert board_again["items"][0]["tiers"] == board["items"][0]["tiers"]
+
+
+def test_a_cached_answer_costs_one_statement_and_a_revoked_token_none(client, weekly):
+    """The token check reads the data version too: a cache hit needs nothing else."""
+    _rota, _people, headers = weekly
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            statements.append(statement)
+
+    url = f"/api/v1/parties/FR/on-call?at={q('2026-03-31T10:00:00Z')}"
+    assert client.get(url, headers=headers).status_code == 200
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert client.get(url, headers=headers).status_code == 200
+        assert len(statements) == 1, statements
+        secret = headers["Authorization"].removeprefix("Bearer ")
+        token = db.session.scalar(
+            sa.select(ApiToken).where(ApiToken.token_hash == hash_secret(secret))
+        )
+        accounts.revoke_token(token, datetime.now(UTC))
+        db.session.commit()
+        resp = client.get(url, headers=headers)
+        assert resp.status_code == 401  # at once, though the answer is still cached
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
 
 
 def test_on_call_of_an_unknown_party_is_404(client, weekly):
