@@ -76,14 +76,23 @@ CAMPAIGN_STATUSES = {"planned": N_("planned"), "running": N_("running"), "done":
 WINDOWS = {"office-hours": N_("office hours"), "any-time": N_("any time (24/7)")}
 KINDS = {"on_demand": N_("test call"), "campaign": N_("campaign")}
 
-#: Reasons Twilio's events give a finished call (the scripts show them too).
+#: Reasons a finished call carries, from Twilio's events or the dialer (the scripts show them
+#: too: they can only look up exact texts).
 CALL_REASONS = {
     "answered without pressing 1": N_("nobody pressed 1"),
     "the call failed": N_("the call failed"),
     "answered by machine_start": N_("an answering machine picked up"),
     "answered by machine_end_beep": N_("an answering machine picked up"),
     "answered by machine_end_silence": N_("an answering machine picked up"),
+    "answered by machine_end_other": N_("an answering machine picked up"),
     "answered by fax": N_("a fax machine picked up"),
+    "telephony is not configured": N_("telephony is not configured"),
+    "no desk line: the Party has no contact point": N_(
+        "no desk line: the Party has no contact point"
+    ),
+    "no desk line: the contact point has no desk phone": N_(
+        "no desk line: the contact point has no desk line"
+    ),
 }
 _REASONS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^no tier-(?P<tier>\d+) rota$"), N_("no tier-%(tier)s rota")),
@@ -95,29 +104,46 @@ _REASONS: list[tuple[re.Pattern[str], str]] = [
         re.compile(r"^(?P<name>.+) \(tier (?P<tier>\d+)\) has no phone number$"),
         N_("%(name)s (tier %(tier)s) has no phone number"),
     ),
-    (
-        re.compile(r"^no desk line: the Party has no contact point$"),
-        N_("no desk line: the Party has no contact point"),
-    ),
-    (
-        re.compile(r"^no desk line: the contact point has no desk phone$"),
-        N_("no desk line: the contact point has no desk line"),
-    ),
-    (re.compile(r"^telephony is not configured$"), N_("telephony is not configured")),
     (re.compile(r"^(?P<name>.+) has no phone number to call$"), N_("%(name)s has no phone number")),
     (
         re.compile(r"^(?P<number>\+\d+) is not one of (?P<name>.+)'s numbers$"),
         N_("%(number)s is not one of %(name)s's numbers"),
     ),
-    (re.compile(r"^must be a month such as 2026-12$"), N_("must be a month such as 2026-12")),
     (
         re.compile(r"^(?P<month>\d{4}-\d\d) is over: no time is left to call (?P<iso2>\w+)$"),
         N_("%(month)s is over: no time is left to call %(iso2)s"),
     ),
-    (re.compile(r"^no Party (?P<iso2>\w+)$"), N_("there is no Party %(iso2)s")),
+    (re.compile(r"^must be a month such as 2026-12$"), N_("must be a month such as 2026-12")),
+    (
+        re.compile(r"^the month must be between 01 and 12$"),
+        N_("the month must be between 01 and 12"),
+    ),
+    (
+        re.compile(r"^the year must be between 2000 and 2200$"),
+        N_("the year must be between 2000 and 2200"),
+    ),
     (
         re.compile(r"^no Party has the status party: name the Parties to call$"),
         N_("no Party has the status Party: choose the Parties to call"),
+    ),
+    (re.compile(r"^no Party (?P<iso2>\w+)$"), N_("there is no Party %(iso2)s")),
+    (re.compile(r"^(?P<iso2>[A-Z]{2}) is listed twice$"), N_("%(iso2)s is listed twice")),
+    (
+        re.compile(r"^no free second left in (?P<month>\d{4}-\d\d) to call (?P<iso2>\w+)$"),
+        N_("no free time is left in %(month)s to call %(iso2)s"),
+    ),
+    (
+        re.compile(r"^the call failed \(SIP (?P<sip>\d+)\)$"),
+        N_("the call failed (SIP %(sip)s)"),
+    ),
+    # Twilio's own words for its most common refusal (error 21211).
+    (
+        re.compile(r"^The 'To' number (?P<number>\S+) is not a valid phone number\.$"),
+        N_("%(number)s is not a valid phone number"),
+    ),
+    (
+        re.compile(r"^telephony transport error: "),
+        N_("the telephony provider could not be reached"),
     ),
 ]
 
