@@ -559,6 +559,22 @@ def test_a_cached_answer_costs_one_statement_and_a_revoked_token_none(client, we
         sa.event.remove(db.engine, "before_cursor_execute", count)
 
 
+def test_a_cached_answer_keeps_its_etag_per_instant(client, weekly):
+    _rota, _people, headers = weekly
+    url = f"/api/v1/parties/FR/on-call?at={q('2026-03-31T10:00:00Z')}"
+    first = client.get(url, headers=headers)
+    again = client.get(url, headers={**headers, "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    later = client.get(
+        f"/api/v1/parties/FR/on-call?at={q('2026-03-31T10:00:01Z')}",
+        headers={**headers, "If-None-Match": first.headers["ETag"]},
+    )
+    assert later.status_code == 200  # another instant, another representation
+    assert later.headers["ETag"] != first.headers["ETag"]
+    assert later.json["local_time"] == "2026-03-31T12:00:01+02:00"
+    assert later.json["tiers"] == first.json["tiers"]
+
+
 def test_on_call_of_an_unknown_party_is_404(client, weekly):
     _rota, _people, headers = weekly
     assert client.get("/api/v1/parties/FR/on-call", headers=headers).status_code == 200
