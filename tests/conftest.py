@@ -148,8 +148,16 @@ def runner(app: Flask):
 def make_party(iso2: str = "FR", name: str = "France", status: str = "party") -> Party:
     party = Party(iso2=iso2, name=name, status=status, updated_at=datetime.now(UTC))
     db.session.add(party)
-    db.session.commit()
+    _commit_unaudited()
     return party
+
+
+def _commit_unaudited() -> None:
+    """Builders write without the services' audit entries, so no cached answer would notice."""
+    from rota.answer_cache import answers
+
+    db.session.commit()
+    answers.clear()
 
 
 def make_person(
@@ -178,7 +186,7 @@ def make_person(
     )
     db.session.add(person)
     person.party = party
-    db.session.commit()
+    _commit_unaudited()
     return person
 
 

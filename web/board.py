@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -14,10 +14,13 @@ from flask import render_template, request
 
 from common.clock import now
 from directory import service as directory
+from directory.audit import latest_change_id
 from directory.models import Person
 from directory.present import sorted_phones
 from directory.values import country_name, describe_e164, parse_language_tag
 from rota import lookup
+from rota.answer_cache import answers as answer_cache
+from rota.answer_cache import cached_answer, validity
 from web import bp
 from web import formatting as fmt
 from web.labels import COMMON_LANGUAGES
@@ -89,6 +92,8 @@ class Row:
     speaks_now: list[Duty] = field(default_factory=list)
     speaks_next: tuple[str, str] | None = None  # (name, from)
     no_rota: bool = False
+    tz_name: str = "UTC"
+    until_at: datetime | None = None  # the instant of `until`, to redraw `until_relative`
 
 
 def _duty(tier: int, person: Person) -> Duty:
@@ -132,9 +137,11 @@ def board_row(answer: lookup.OnCall, at: datetime) -> Row:
         desk_e164=desk.e164 if desk else None,
         desk_display=desk.international if desk else None,
         no_rota=tier1 is None,
+        tz_name=answer.tz_name,
     )
     if tier1 is not None and not tier1.clipped_until:
         row.until = fmt.weekday_clock(tier1.shift.end, tz)
+        row.until_at = tier1.shift.end
         row.until_relative = fmt.relative(tier1.shift.end - at)
         if tier1.next_shift is not None and row.gap and tier1.next_person is not None:
             row.next_name = tier1.next_person.full_name
@@ -149,6 +156,32 @@ def board_row(answer: lookup.OnCall, at: datetime) -> Row:
             _tier, person, start = answer.language.next
             row.speaks_next = (person.full_name, fmt.weekday_clock(start, tz))
     return row
+
+
+def board_rows_at(at: datetime, speaks: str | None) -> list[Row]:
+    """Every Party's row at `at`, from the lookup's answer cache while nothing changed.
+
+    The rows hold for one data version while `at` is inside every duty they show (as the API's
+    answers); only what depends on the clock itself is redrawn.
+    """
+
+    def build() -> tuple[dict[str, Any], tuple[datetime | None, datetime | None]]:
+        answers = lookup.resolve_on_call(directory.list_parties(), at, lang=speaks)
+        return {"rows": [board_row(a, at) for a in answers]}, validity(answers)
+
+    key = ("board", speaks, fmt.ui_language())
+    cached = cached_answer(answer_cache, key, latest_change_id(), at, build)
+    return [_redrawn(row, at) for row in cached["rows"]]
+
+
+def _redrawn(row: Row, at: datetime) -> Row:
+    tz = ZoneInfo(row.tz_name)
+    return replace(
+        row,
+        local_time=fmt.weekday_clock(at, tz),
+        offset=fmt.offset(at, tz),
+        until_relative=fmt.relative(row.until_at - at) if row.until_at else None,
+    )
 
 
 def matches(row: Row, query: str) -> bool:
@@ -168,8 +201,7 @@ def board_context() -> dict[str, Any]:
         except ValueError:
             speaks_error = True
     at = now()
-    answers = lookup.resolve_on_call(directory.list_parties(), at, lang=speaks)
-    rows = sorted((board_row(a, at) for a in answers), key=lambda row: fold(row.name))
+    rows = sorted(board_rows_at(at, speaks), key=lambda row: fold(row.name))
     rows = [row for row in rows if matches(row, query)]
     later: list[Row] = []
     if speaks:

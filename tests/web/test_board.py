@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from common.db import db
 from directory import service as directory
@@ -124,3 +125,43 @@ def test_inactive_people_and_parties_without_contact_point_still_show(signed_in,
     html = signed_in.get("/").text
     assert _rows(html) == ["JP"]
     assert "No desk line known" in html
+
+
+def test_the_board_reuses_its_rows_but_redraws_the_clock_and_sees_every_write(
+    signed_in, france_rota, clock, secretariat_user, monkeypatch
+):
+    from rota import lookup
+    from rota import service as rotas
+    from rota.schemas import OverrideIn
+
+    _party, people, rota = france_rota
+    calls = []
+    real = lookup.resolve_on_call
+    monkeypatch.setattr(lookup, "resolve_on_call", lambda *a, **k: calls.append(1) or real(*a, **k))
+
+    def france_row() -> str:
+        html = signed_in.get("/board/rows").text
+        return html[html.index('id="row-FR"') :].split("</tr>")[0]
+
+    assert "Tue 13:00" in france_row()
+    clock.advance(days=2, hours=2)
+    row = france_row()
+    assert len(calls) == 1  # the second board came from the cache
+    assert "Thu 15:00" in row and "Bruno Petit" in row  # the clock is redrawn, not cached
+    assert "Mon 09:00" in row and "in 4 days" in row
+    rotas.create_override(
+        secretariat_user,
+        rota,
+        OverrideIn().load(
+            {
+                "person_id": people[2].id,
+                "start": clock().isoformat(),
+                "end": (clock() + timedelta(hours=4)).isoformat(),
+            }
+        ),
+        clock(),
+    )
+    db.session.commit()
+    row = france_row()
+    assert len(calls) == 2
+    assert people[2].full_name in row and "Bruno Petit" not in row
