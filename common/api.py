@@ -30,7 +30,8 @@ def etag_of(payload: Any) -> str:
 
 
 def _body(payload: Any) -> bytes:
-    # The app's JSON provider sorts keys, so equal payloads give equal bytes.
+    # A strong ETag names the bytes sent: the tag is the hash of this body (presenters build
+    # their dicts in a fixed order, so one record always gives the same bytes).
     return json.dumps(payload).encode()
 
 
