@@ -20,12 +20,16 @@ CSRF_SESSION_KEY = "_csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def _bearer_token() -> str | None:
+    """The secret of `Authorization: Bearer …`, or None when the request sends none."""
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header[:7].lower() == "bearer " else None
+
+
 def load_user() -> User | None:
     """Find the user from `Authorization: Bearer …` or the browser session."""
-    header = request.headers.get("Authorization", "")
-    if header[:7].lower() == "bearer ":
-        return user_for_token(header[7:].strip(), now())
-    return _session_user()
+    secret = _bearer_token()
+    return _session_user() if secret is None else user_for_token(secret, now())
 
 
 def _session_user() -> User | None:
@@ -54,11 +58,11 @@ def authenticate_api_request() -> None:
         return
     if request.path.startswith(OPEN_API_PATHS):
         return
-    header = request.headers.get("Authorization", "")
-    if header[:7].lower() == "bearer ":
+    secret = _bearer_token()
+    if secret is not None:
         # The owner is loaded only when a view asks (current_user): a cached lookup needs
         # nothing but this one check, which also reads the data version.
-        check = check_token(header[7:].strip(), now())
+        check = check_token(secret, now())
         if check is not None:
             g.user_id = check.user_id
             g.data_version = check.data_version
