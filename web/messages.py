@@ -260,15 +260,22 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
 _FIELD_PART = re.compile(r"^(?P<field>[A-Za-z_][\w.\[\]]*): (?P<reason>.+)$")
 
 
-def _known(reason: str) -> str | None:
-    known = _EXACT.get(reason)
+def translated(
+    reason: str, exact: dict[str, str], patterns: list[tuple[re.Pattern[str], str]]
+) -> str | None:
+    """The reason in the viewer's language from these tables, or None when they miss it."""
+    known = exact.get(reason)
     if known is not None:
         return gettext(known)
-    for pattern, message in _PATTERNS:
+    for pattern, message in patterns:
         match = pattern.match(reason)
         if match:
             return gettext(message, **match.groupdict())
     return None
+
+
+def _known(reason: str) -> str | None:
+    return translated(reason, _EXACT, _PATTERNS)
 
 
 def _known_fields(detail: str) -> str | None:

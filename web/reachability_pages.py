@@ -44,7 +44,7 @@ from reachability.schemas import CampaignIn
 from reachability.settings import setting
 from web import bp, forms, hooks
 from web import formatting as fmt
-from web.messages import N_, translate_reason
+from web.messages import N_, translate_reason, translated
 from web.session import current_user, secretariat_only, viewer_zone
 
 #: Test calls shown on a Party page (the newest); the API has them all.
@@ -152,13 +152,7 @@ def reason_text(reason: str | None) -> str:
     """A reachability reason in the viewer's language when it is a known one."""
     if not reason:
         return ""
-    if reason in CALL_REASONS:
-        return _(CALL_REASONS[reason])
-    for pattern, message in _REASONS:
-        match = pattern.match(reason)
-        if match:
-            return _(message, **match.groupdict())
-    return translate_reason(reason)
+    return translated(reason, CALL_REASONS, _REASONS) or translate_reason(reason)
 
 
 def _named(table: dict[str, str], code: str | None) -> str:
