@@ -40,13 +40,14 @@ import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
 from app import create_app  # noqa: E402
+from calendars import service as calendars  # noqa: E402
 from common.clock import system_now  # noqa: E402
 from common.db import db  # noqa: E402
 from directory import accounts  # noqa: E402
 from directory.demo import demo_document  # noqa: E402
 from directory.models import Party  # noqa: E402
 from directory.transfer import import_document, parties_from_csv  # noqa: E402
-from rota import calendars, service  # noqa: E402
+from rota import service  # noqa: E402
 from rota.models import OverrideRecord  # noqa: E402
 from rota.resolution import to_utc  # noqa: E402
 

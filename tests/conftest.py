@@ -18,6 +18,7 @@ from flask_migrate import upgrade
 from flask_sqlalchemy.session import Session
 
 from app import create_app
+from common.clock import now as clock_now
 from common.db import db
 from directory import accounts
 from directory.models import Party, Person, User
@@ -146,7 +147,7 @@ def runner(app: Flask):
 
 
 def make_party(iso2: str = "FR", name: str = "France", status: str = "party") -> Party:
-    party = Party(iso2=iso2, name=name, status=status, updated_at=datetime.now(UTC))
+    party = Party(iso2=iso2, name=name, status=status, updated_at=clock_now())
     db.session.add(party)
     _commit_unaudited()
     return party
@@ -178,7 +179,7 @@ def make_person(
     person = Person(
         full_name=full_name,
         email=email,
-        updated_at=datetime.now(UTC),
+        updated_at=clock_now(),
         phones=phones,
         languages=[
             PersonLanguage(tag=t, level="fluent", position=i) for i, t in enumerate(languages)
@@ -194,7 +195,7 @@ def make_user(
     role: str = "secretariat", party: Party | None = None, email: str | None = None
 ) -> tuple[User, dict[str, str]]:
     """A user and the headers that authenticate as them."""
-    now = datetime.now(UTC)
+    now = clock_now()
     email = email or f"{role}-{party.iso2 if party else 'x'}-{os.urandom(3).hex()}@art35.example"
     user = accounts.create_user(email, role, now, party=party)
     _token, secret = accounts.create_token(user, "test", now)

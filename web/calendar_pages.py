@@ -1,7 +1,7 @@
 """Calendar pages: "Subscribe" on the Party page and next to each person, a network-wide
 feed from one's own subscriptions page, and those subscriptions.
 
-Every step is `rota.calendars` (the service behind `/api/v1/calendar-subscriptions`): the form
+Every step is `calendars.service` (the service behind `/api/v1/calendar-subscriptions`): the form
 is validated by the API's schema, the rights are the service's (`subscription_refusal`). A new
 feed's URL carries its secret: it is shown in the answer to the POST only, never flashed into
 the cookie nor stored anywhere but as the service's hash.
@@ -16,12 +16,12 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+from calendars import service as calendars
+from calendars.api import SubscriptionIn
 from common.clock import now
 from common.db import db
 from directory import service as directory
 from directory.models import Party, Person, User
-from rota import calendars
-from rota.calendar_api import SubscriptionIn
 from web import bp, forms, hooks
 from web.session import current_user
 

@@ -10,11 +10,8 @@ import re
 
 from flask_babel import gettext
 
-
-def N_(message: str) -> str:  # noqa: N802 -- the name gettext tools look for
-    """Mark a message for the catalogue; it is translated when shown."""
-    return message
-
+from common.i18n import N_
+from web.field_labels import field_label
 
 _EXACT: dict[str, str] = {
     # directory.values.parse_phone
@@ -133,7 +130,7 @@ _EXACT: dict[str, str] = {
     "too many failed attempts: try again later": N_("too many failed attempts: try again later"),
     "a password needs at least 10 characters": N_("a password needs at least 10 characters"),
     "a party_admin needs --party ISO2": N_("a Party administrator needs a Party"),
-    # rota.calendars.subscription_refusal
+    # calendars.service.subscription_refusal
     "this account is inactive": N_("this account is switched off"),
     "only the secretariat may subscribe to the whole network with contact details": N_(
         "only the secretariat may subscribe to the whole network with contact details"
@@ -281,8 +278,6 @@ def _known(reason: str) -> str | None:
 def _known_fields(detail: str) -> str | None:
     """A Problem's detail made of `field: reason` parts, each reason translated; None unless
     every one is known (a page shows it when the fields have no place of their own)."""
-    from web.labels import field_label  # labels imports this module
-
     parts = []
     for part in detail.split("; "):
         match = _FIELD_PART.match(part)

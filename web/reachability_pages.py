@@ -25,6 +25,7 @@ from werkzeug.wrappers import Response
 from common.clock import now
 from common.db import db
 from common.errors import Problem
+from common.i18n import N_
 from directory import service as directory
 from directory.access import can_edit_party
 from directory.models import Party, Person, User
@@ -44,7 +45,7 @@ from reachability.schemas import CampaignIn
 from reachability.settings import setting
 from web import bp, forms, hooks
 from web import formatting as fmt
-from web.messages import N_, translate_reason, translated
+from web.messages import translate_reason, translated
 from web.session import current_user, secretariat_only, viewer_zone
 
 #: Test calls shown on a Party page (the newest); the API has them all.

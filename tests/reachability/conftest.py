@@ -21,6 +21,7 @@ from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
 from common.clock import now
+from common.clock import now as clock_now
 from common.db import db
 from directory.models import ContactPoint, Party
 from reachability.dialer import Dialer, TickReport
@@ -224,7 +225,7 @@ def add_party(
                 desk_phone=desk,
                 office_hours=OFFICE_HOURS if office_hours is None else office_hours,
                 effective_from=date(2020, 1, 1),
-                updated_at=datetime.now(UTC),
+                updated_at=clock_now(),
             )
         )
         db.session.flush()
@@ -240,7 +241,7 @@ def add_person(
 def add_rota(party: Party, tier: int, members: list[int] | None) -> int:
     """A rota of `tier`: `members` taking turns daily from 2026-01-01 (None: no rotation, so a
     gap at every instant)."""
-    stamp = datetime.now(UTC)
+    stamp = clock_now()
     rota = RotaRecord(
         party_id=party.id,
         name=f"tier {tier}",

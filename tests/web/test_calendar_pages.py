@@ -9,10 +9,10 @@ from urllib.parse import urlsplit
 import icalendar
 import sqlalchemy as sa
 
+from calendars import service as calendars
+from calendars.models import CalendarSubscription
 from common.db import db
-from rota import calendars
 from rota import service as rotas
-from rota.calendar_models import CalendarSubscription
 from rota.schemas import RotationIn
 from tests.conftest import make_person, make_user
 from tests.web.conftest import form, sign_in

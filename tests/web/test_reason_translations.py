@@ -17,6 +17,8 @@ import marshmallow as ma
 import pytest
 from flask_babel import force_locale
 
+from calendars import service as calendars
+from calendars.api import SubscriptionIn
 from common.errors import Problem, flatten_messages
 from directory import accounts, schemas, values
 from directory import service as directory
@@ -24,10 +26,9 @@ from directory.values import parse_email, parse_language_tag, parse_phone, parse
 from reachability import service as reach
 from reachability.planning import parse_month
 from reachability.schemas import CampaignIn
-from rota import calendars, lookup
+from rota import lookup
 from rota import schemas as rota_schemas
 from rota import service as rotas
-from rota.calendar_api import SubscriptionIn
 from tests.conftest import make_party, make_person, make_user
 from tests.web.conftest import form, sign_in
 from web import forms

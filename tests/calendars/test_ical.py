@@ -1,4 +1,4 @@
-"""Tests for rota.ical: feeds checked with an independent parser, imports with hand-worked instants.
+"""Tests for calendars.ical: feeds checked with an independent parser, imports with worked instants.
 
 Feeds are parsed back with ``icalendar.Calendar.from_ical`` and expanded with
 ``recurring_ical_events`` (neither is used by the writer), and their bytes are checked line by
@@ -19,7 +19,7 @@ import recurring_ical_events
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rota.ical import (
+from calendars.ical import (
     FeedCalendar,
     FeedEvent,
     ImportedEvent,

@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
+from calendars import ical_import
 from common.db import db
 from common.errors import Problem
 from directory.models import AuditEntry
-from rota import ical_import
 from rota import service as rota_service
 from rota.models import OverrideRecord, RotaRecord
 from tests.conftest import make_party, make_person, make_user

@@ -11,6 +11,9 @@ from flask import Response, current_app, request
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
+from calendars import ical_import
+from calendars import service as calendars
+from calendars.models import SCOPES
 from common.api import documents_problems, json_with_etag
 from common.clock import now
 from common.db import db
@@ -18,9 +21,7 @@ from common.errors import Problem, ProblemSchema
 from common.fields import AwareDateTime, StrictBoolean, StrictInteger
 from directory.auth import current_user
 from directory.schemas import QuerySchema, StrictSchema
-from rota import calendars, ical_import
 from rota import service as rota_service
-from rota.calendar_models import SCOPES
 
 blp = Blueprint(
     "calendars",

@@ -3,7 +3,7 @@
 Feeds are built from the same resolution as the lookup API (`lookup.load_rotas` and
 `lookup.rota_timeline`): one event per resolved shift, gaps skipped, clipped to the feed window
 exactly as `/parties/{iso2}/shifts` clips its timeline. Times are written in UTC (see
-`rota.ical` for why), so every client shows the instants the API serves.
+`calendars.ical` for why), so every client shows the instants the API serves.
 
 Identity. A shift's UID comes from (rota, person, scheduled start) through `ical.shift_uid`.
 Pieces of one handoff's duty cut apart by a restriction window, a later rotation or an override
@@ -36,6 +36,8 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import current_app
 
+from calendars.ical import FeedCalendar, FeedEvent, render_feed, shift_uid
+from calendars.models import CalendarSubscription, PublishedShift
 from common.auth import hash_secret, new_secret
 from common.db import db, read_once
 from common.errors import Problem, invalid, not_found
@@ -46,8 +48,6 @@ from directory.present import iso
 from directory.values import country_name, describe_e164
 from rota import lookup
 from rota import resolution as r
-from rota.calendar_models import CalendarSubscription, PublishedShift
-from rota.ical import FeedCalendar, FeedEvent, render_feed, shift_uid
 from rota.models import RotaRecord
 
 #: Timelines start on this grid (UTC) so that identities survive the window sliding each day.

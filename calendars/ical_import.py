@@ -1,6 +1,6 @@
 """Import fixed shifts kept in another calendar (Outlook, Google) as overrides of a rota.
 
-`import_calendar` reads the file with `rota.ical.parse_shifts_ics` (recurring events expanded,
+`import_calendar` reads the file with `calendars.ical.parse_shifts_ics` (recurring events expanded,
 Windows zone names understood), matches each event to a person of the rota's Party by an
 attendee's e-mail (case-insensitive) or else by an exact full name (an attendee's display name
 or the event's title), and creates one override per event through `rota.service.create_override`
@@ -20,6 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from calendars.ical import ImportedEvent, parse_shifts_ics
 from common.db import db
 from common.errors import Problem
 from directory import service as directory
@@ -27,7 +28,6 @@ from directory.access import require_party_editor
 from directory.models import Person, User
 from directory.present import iso
 from rota import lookup, service
-from rota.ical import ImportedEvent, parse_shifts_ics
 from rota.models import OverrideRecord, RotaRecord
 
 MAX_OVERRIDE = timedelta(days=366)

@@ -1,0 +1,1 @@
+"""Calendars: iCal feeds behind secret tokens, subscriptions, published versions, .ics imports."""
