@@ -14,6 +14,8 @@ from common.api import api
 from common.babel import init_babel
 from common.db import configure_engine, db
 from common.errors import Problem, problem_from_http, problem_response
+from common.headers import init_headers
+from common.limits import init_limits, trust_proxies
 from common.settings import load_settings, validate_settings
 
 migrate = Migrate()
@@ -53,6 +55,10 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
         },
     )
 
+    # Rate limits first: a refused request costs no token lookup; headers on every answer.
+    trust_proxies(app)
+    init_limits(app)
+    init_headers(app)
     _register_api(app)
     _register_pages(app)
     _register_errors(app)
@@ -67,6 +73,7 @@ def _register_api(app: Flask) -> None:
     from directory.api import blp as directory_api
     from directory.auth import authenticate_api_request
     from directory.service import PERSON_DELETE_GUARDS
+    from mail import models as _mail_tables  # noqa: F401  (the outbox's tables)
     from reachability.api import blp as reachability_api
     from reachability.settings import configure as configure_reachability
     from reachability.webhooks import bp as twilio_webhooks

@@ -33,6 +33,11 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+BENCH_LIMITS = {
+    key: os.environ.get(key, "100000 per second")
+    for key in ("RATELIMIT_PER_ADDRESS", "RATELIMIT_PER_TOKEN", "RATELIMIT_PER_FEED")
+}
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -293,6 +298,8 @@ def report(title: str, rows: list[tuple[str, dict]]) -> None:
 
 def serve(url: str, port: int, workers: int) -> subprocess.Popen:
     env = dict(os.environ, DATABASE_URL=url, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
+    # One address at full speed: lift the rate limits, keep the limiter on.
+    env.update(BENCH_LIMITS)
     proc = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from common.limits import limit_settings
+
 
 class SettingsError(RuntimeError):
     """A setting is missing or malformed; the message names it and says how to fix it."""
@@ -49,6 +51,7 @@ def load_settings(instance_path: str, env: Mapping[str, str] | None = None) -> d
         "CALLS_PER_SECOND": _int(env, "CALLS_PER_SECOND", 1),
         "CALENDAR_PAST_DAYS": _int(env, "CALENDAR_PAST_DAYS", 30),
         "CALENDAR_FUTURE_DAYS": _int(env, "CALENDAR_FUTURE_DAYS", 365),
+        **limit_settings(env),
     }
 
 
