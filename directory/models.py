@@ -214,3 +214,147 @@ class AuditEntry(db.Model):
 
     def __repr__(self) -> str:
         return f"<AuditEntry {self.action} {self.entity} {self.entity_id} by {self.actor_email}>"
+
+
+class PartyConfirmation(db.Model):
+    """A Party's entries reviewed and confirmed true, by whom, and until when (issue 15)."""
+
+    __tablename__ = "party_confirmation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    party_id: Mapped[int] = mapped_column(sa.ForeignKey("party.id", ondelete="CASCADE"))
+    confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    confirmed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("app_user.id", ondelete="SET NULL")
+    )
+    confirmed_by: Mapped[str] = mapped_column(sa.String(320))  # e-mail, kept if the user goes
+    valid_until: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: The newest audit entry of this Party the confirmer saw: "changed since" starts after it.
+    audit_id: Mapped[int | None]
+
+    __table_args__ = (sa.Index("ix_party_confirmation_party_id_id", "party_id", "id"),)
+
+    def __repr__(self) -> str:
+        return f"<PartyConfirmation party {self.party_id} at {self.confirmed_at}>"
+
+
+class NetworkSetting(db.Model):
+    """One network-wide setting the secretariat may change (e.g. the confirmation validity)."""
+
+    __tablename__ = "network_setting"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(sa.JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str] = mapped_column(sa.String(320))
+
+    def __repr__(self) -> str:
+        return f"<NetworkSetting {self.key}={self.value!r}>"
+
+
+class NumberState(db.Model):
+    """What the test calls say of one E.164 number (kept by number, so editing phones keeps it)."""
+
+    __tablename__ = "number_state"
+
+    e164: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    #: Failed test calls since the last success: 0 confirmed, 1 failed once, 2+ unreachable.
+    failures_in_row: Mapped[int] = mapped_column(default=0)
+    last_outcome: Mapped[str] = mapped_column(sa.String(16))
+    last_result_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return f"<NumberState {self.e164} {self.failures_in_row} in a row>"
+
+
+class UserSession(db.Model):
+    """A signed-in browser, held by the server so that it can be ended from anywhere."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("app_user.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    address: Mapped[str | None] = mapped_column(sa.String(45))
+    browser: Mapped[str | None] = mapped_column(sa.String(200))
+    #: How the second step was passed ("totp", "recovery", "passkey"), None without one.
+    second_factor: Mapped[str | None] = mapped_column(sa.String(16))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_reason: Mapped[str | None] = mapped_column(sa.String(32))
+    ended_by_id: Mapped[int | None]
+
+    def __repr__(self) -> str:
+        return f"<UserSession {self.id} of user {self.user_id}>"
+
+
+class LoginThrottle(db.Model):
+    """Sign-in attempts of one source (an address, or an account from an address) in a window."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return f"<LoginThrottle {self.key} {self.count}>"
+
+
+class RecoveryCode(db.Model):
+    """A one-time second-factor code for when the authenticator is lost (only its hash)."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("app_user.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return f"<RecoveryCode {self.id} of user {self.user_id}>"
+
+
+class Passkey(db.Model):
+    """A WebAuthn credential: the phishing-resistant second factor."""
+
+    __tablename__ = "passkey"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("app_user.id", ondelete="CASCADE"), index=True
+    )
+    credential_id: Mapped[str] = mapped_column(sa.String(1400), unique=True)
+    public_key: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    sign_count: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return f"<Passkey {self.id} {self.name!r} of user {self.user_id}>"
+
+
+class PasswordLink(db.Model):
+    """A one-time link to set one's own password (new accounts, resets); only its hash."""
+
+    __tablename__ = "password_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("app_user.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return f"<PasswordLink {self.id} of user {self.user_id}>"
