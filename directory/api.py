@@ -11,8 +11,10 @@ from common.db import db
 from common.errors import not_found
 from common.i18n import api_locale
 from directory import schemas, service
+from directory.access import audit_party_scope, can_edit_party
 from directory.audit import list_changes
 from directory.auth import current_user
+from directory.models import Party
 from directory.present import present_audit, present_contact_point, present_party, present_person
 
 blp = Blueprint(
@@ -95,12 +97,19 @@ def put_contact_point(data: dict, iso2: str) -> Response:
 @blp.response(200, schemas.HistoryOut)
 @documents_problems(blp, 401, 404)
 def party_history(iso2: str) -> Response:
-    """Every designation with its dates, and the Party's recorded changes (newest first)."""
+    """Every designation with its dates, and the Party's recorded changes (newest first).
+
+    The changes are listed for the Party's administrators and the secretariat only.
+    """
     party = service.get_party(iso2)
+    # The recorded changes hold deleted people's numbers: only the Party's editors read them.
+    editor = can_edit_party(current_user(), party.id)
     return json_with_etag(
         {
             "designations": [present_contact_point(cp) for cp in party.contact_points],
-            "changes": [present_audit(e) for e in list_changes(party=party, limit=500)],
+            "changes": [present_audit(e) for e in list_changes(party=party, limit=500)]
+            if editor
+            else [],
         }
     )
 
@@ -172,10 +181,17 @@ def delete_person(person_id: int) -> Response:
 @blp.get("/audit")
 @blp.arguments(schemas.AuditQuery, location="query")
 @blp.response(200, schemas.AuditList)
-@documents_problems(blp, 401, 404)
+@documents_problems(blp, 401, 403, 404)
 def audit(args: dict) -> Response:
-    """Recorded changes, newest first; filter by ?party=FR&entity=person, page with before_id."""
+    """Recorded changes, newest first; filter by ?party=FR&entity=person, page with before_id.
+
+    The secretariat reads every entry; a Party administrator only their own Party's (the
+    default for them); members are refused (403).
+    """
     party = service.get_party(args["party"]) if args.get("party") else None
+    party_id = audit_party_scope(current_user(), party.id if party else None)
+    if party is None and party_id is not None:
+        party = db.session.get(Party, party_id)
     entries = list_changes(
         party=party, entity=args.get("entity"), limit=args["limit"], before_id=args.get("before_id")
     )
