@@ -72,13 +72,14 @@ def get_test_call(attempt_id: int) -> Response:
 @blp.post("/reachability/campaigns")
 @blp.arguments(schemas.CampaignIn)
 @blp.response(201, schemas.CampaignOut)
-@documents_problems(blp, 401, 403, 422)
+@documents_problems(blp, 401, 403, 409, 422)
 def create_campaign(data: dict) -> Response:
     """Plan a month's campaign (secretariat): one call slot per Party in its local time.
 
     `{"month": "2026-12", "parties": ["FR", "DE"], "window": "any-time"}`; `parties` defaults
     to every Party with status party, `window` to office-hours. Slots are spread over the month
-    so that no more than CALLS_PER_SECOND calls ever start in one second.
+    so that no more than CALLS_PER_SECOND calls ever start in one second. A month already
+    planned for one of the Parties is refused (409 naming the campaign): cancel it first.
     """
     campaign = service.create_campaign(
         current_user(), data["month"], data["parties"], data["window"], now(), current_app.config
@@ -88,6 +89,20 @@ def create_campaign(data: dict) -> Response:
     response = json_with_etag(present_campaign(campaign, detail=True), 201)
     response.headers["Location"] = url_for("reachability.get_campaign", campaign_id=campaign.id)
     return response
+
+
+@blp.post("/reachability/campaigns/<int:campaign_id>/cancel")
+@blp.response(200, schemas.CampaignOut)
+@documents_problems(blp, 401, 403, 404, 409)
+def cancel_campaign(campaign_id: int) -> Response:
+    """Cancel a planned or running campaign (secretariat); its calls not yet placed never are.
+
+    Calls already ringing end normally; no slot takes a further step. 409 when it is over.
+    """
+    db.session.commit()  # end the sign-in's read: the service takes SQLite's write lock first
+    campaign = service.cancel_campaign(current_user(), campaign_id, now())
+    db.session.commit()
+    return json_with_etag(present_campaign(service.get_campaign(campaign.id), detail=True))
 
 
 @blp.get("/reachability/campaigns")

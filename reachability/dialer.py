@@ -30,7 +30,7 @@ import sqlalchemy as sa
 
 from common.db import db
 from reachability import service
-from reachability.models import Attempt, Campaign
+from reachability.models import Attempt, Campaign, Slot
 from reachability.placer import (
     TERMINAL_STATUSES,
     CallPlacer,
@@ -167,7 +167,15 @@ class Dialer:
         when this second's dial lanes are taken. Rows other workers are claiming are skipped.
         """
         service.take_write_lock()
-        query = sa.select(Attempt.id).where(Attempt.state == "queued", Attempt.due_at <= now)
+        query = sa.select(Attempt.id).where(
+            Attempt.state == "queued",
+            Attempt.due_at <= now,
+            ~sa.exists().where(  # a cancelled campaign's calls are never placed
+                Slot.id == Attempt.slot_id,
+                Campaign.id == Slot.campaign_id,
+                Campaign.cancelled_at.is_not(None),
+            ),
+        )
         if attempt_id is not None:
             query = query.where(Attempt.id == attempt_id)
         found = db.session.scalar(

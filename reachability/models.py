@@ -53,6 +53,9 @@ class Campaign(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Set when the secretariat cancelled it: its calls not yet placed are never placed.
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_by: Mapped[str | None] = mapped_column(sa.String(320))
 
     slots: Mapped[list[Slot]] = relationship(
         back_populates="campaign", order_by="Slot.planned_at", cascade="all, delete-orphan"
@@ -89,6 +92,9 @@ class Slot(db.Model):
     best_outcome: Mapped[str | None] = mapped_column(sa.String(16))
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The campaign's month while the campaign stands, NULL once cancelled: unique per Party,
+    #: so a month can be planned only once for each Party (the database holds it).
+    plan_month: Mapped[str | None] = mapped_column(sa.String(7))
 
     campaign: Mapped[Campaign] = relationship(back_populates="slots")
     party: Mapped[Party] = relationship()
@@ -98,6 +104,7 @@ class Slot(db.Model):
 
     __table_args__ = (
         sa.UniqueConstraint("campaign_id", "party_id"),
+        sa.UniqueConstraint("party_id", "plan_month"),
         sa.CheckConstraint(f"state IN {_in(SLOT_STATES)}", name="state"),
         sa.CheckConstraint(f"best_outcome IN {_in(OUTCOMES)}", name="best_outcome"),
     )

@@ -84,6 +84,7 @@ def present_campaign(campaign: Campaign, *, detail: bool = False) -> dict[str, A
         "created_at": iso(campaign.created_at),
         "started_at": iso(campaign.started_at),
         "finished_at": iso(campaign.finished_at),
+        "cancelled_at": iso(campaign.cancelled_at),
         "first_slot_at": iso(min(planned)) if planned else None,
         "last_slot_at": iso(max(planned)) if planned else None,
         "progress": progress(campaign),

@@ -104,6 +104,9 @@ class CampaignOut(StrictSchema):
     created_at = fields.String()
     started_at = fields.String(allow_none=True)
     finished_at = fields.String(allow_none=True)
+    cancelled_at = fields.String(
+        allow_none=True, metadata={"description": "set when cancelled (status is then done)"}
+    )
     first_slot_at = fields.String(allow_none=True)
     last_slot_at = fields.String(allow_none=True)
     progress = fields.Nested(ProgressOut)

@@ -298,6 +298,7 @@ def create_campaign(
     if actor is not None:
         require_secretariat(actor)
     parties = _parties_for(iso2s)
+    _refuse_planned_twice(month, parties)
     hours = [_party_hours(party) for party in parties]
     lanes = calls_per_second(config)
     if start_at is not None:
@@ -331,10 +332,17 @@ def create_campaign(
                 timezone=party_hours.tz,
                 state="planned",
                 next_step_at=at,
+                plan_month=month,
             )
         )
     db.session.add(campaign)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        # Another request planned the same month meanwhile: the unique (party, month) held.
+        _refuse_planned_twice(month, parties)
+        raise
     record_change(
         actor,
         "create",
@@ -343,6 +351,83 @@ def create_campaign(
         party_id=None,
         before=None,
         after={"month": month, "window": window, "parties": campaign.parties},
+        now=now,
+    )
+    return campaign
+
+
+def _refuse_planned_twice(month: str, parties: list[Party]) -> None:
+    """409 naming the campaign already planned for `month` with any of these Parties."""
+    ids = [party.id for party in parties]
+    row = db.session.execute(
+        sa.select(Slot.campaign_id, Party.iso2)
+        .join(Party, Party.id == Slot.party_id)
+        .where(Slot.plan_month == month, Slot.party_id.in_(ids))
+        .order_by(Slot.campaign_id, Party.iso2)
+        .limit(1)
+    ).first()
+    if row is not None:
+        raise Problem(
+            409,
+            f"{month} is already planned for {row.iso2} in campaign {row.campaign_id}: "
+            "cancel that campaign first",
+            errors=[{"field": "month", "reason": f"already planned (campaign {row.campaign_id})"}],
+            extra={"campaign_id": row.campaign_id},
+        )
+
+
+CANCELLED = "campaign cancelled"
+
+
+def cancel_campaign(actor: User, campaign_id: int, now: datetime) -> Campaign:
+    """Cancel a planned or running campaign (secretariat): calls not yet placed never will be.
+
+    Calls already ringing end as they will; their slots take no further step.
+    """
+    require_secretariat(actor)
+    take_write_lock()
+    campaign = get_campaign(campaign_id)
+    if campaign.cancelled_at is not None or campaign.status == "done":
+        raise Problem(
+            409,
+            f"campaign {campaign.id} is already {'cancelled' if campaign.cancelled_at else 'over'}",
+            errors=[{"field": "status", "reason": "not planned or running"}],
+        )
+    before = {"status": campaign.status}
+    campaign.cancelled_at = now
+    campaign.cancelled_by = actor.email
+    campaign.status = "done"
+    campaign.finished_at = now
+    slot_ids = [slot.id for slot in campaign.slots]
+    db.session.execute(
+        sa.update(Slot)
+        .where(Slot.campaign_id == campaign.id)
+        .values(plan_month=None, next_step_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        sa.update(Slot)
+        .where(Slot.campaign_id == campaign.id, Slot.state != "done")
+        .values(state="done", finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if slot_ids:
+        db.session.execute(
+            sa.update(Attempt)
+            .where(Attempt.slot_id.in_(slot_ids), Attempt.state == "queued")
+            .values(state="done", outcome="not-tested", reason=CANCELLED, ended_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.flush()
+    db.session.expire_all()
+    record_change(
+        actor,
+        "cancel",
+        "reach_campaign",
+        campaign.id,
+        party_id=None,
+        before=before,
+        after={"status": "cancelled"},
         now=now,
     )
     return campaign
@@ -452,7 +537,8 @@ def due_slot_ids(now: datetime, limit: int = 100) -> list[tuple[int, datetime]]:
     """Slots whose next step is due, earliest first, skipping those another worker has locked."""
     rows = db.session.execute(
         sa.select(Slot.id, Slot.next_step_at)
-        .where(Slot.next_step_at <= now)
+        .join(Campaign, Campaign.id == Slot.campaign_id)
+        .where(Slot.next_step_at <= now, Campaign.cancelled_at.is_(None))
         .order_by(Slot.next_step_at, Slot.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -484,6 +570,8 @@ def advance_slot(
     """Take a claimed slot's next step: queue the next call, recording and skipping over
     targets that cannot be called (not-tested), or close the slot. Returns the queued attempt."""
     campaign = slot.campaign
+    if campaign.cancelled_at is not None:
+        return None  # cancelled after this step was claimed: nothing more is queued
     if campaign.status == "planned":
         campaign.status = "running"
         campaign.started_at = now
@@ -539,6 +627,8 @@ def settle_slot(slot: Slot, now: datetime, config: Mapping[str, Any]) -> None:
     """After one of its calls ended: keep the best outcome, and set when the next step is due."""
     slot.best_outcome = planning.best_outcome(a.outcome for a in slot.attempts)
     if slot.state == "done" or any(a.state != "done" for a in slot.attempts):
+        return
+    if slot.campaign.cancelled_at is not None:
         return
     step = planning.next_step(path_of(slot), setting(config, "REACH_RETRIES"))
     if step is None:

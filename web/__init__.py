@@ -19,6 +19,7 @@ def register(app: Flask) -> None:
         auth_views,
         board,
         calendar_pages,
+        models,
         party,
         people,
         reachability_pages,
