@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from common.api import api
 from common.babel import init_babel
+from common.concurrency import register as register_concurrency_errors
 from common.db import configure_engine, db
 from common.errors import Problem, problem_from_http, problem_response
 from common.headers import init_headers
@@ -112,6 +113,7 @@ def _register_errors(app: Flask) -> None:
         db.session.rollback()
 
     app.register_error_handler(Problem, problem_response)
+    register_concurrency_errors(app)
     app.register_error_handler(HTTPException, lambda e: problem_response(problem_from_http(e)))
 
 

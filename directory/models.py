@@ -40,6 +40,8 @@ class Party(db.Model):
     source: Mapped[str | None] = mapped_column(sa.String(1000))
     notes: Mapped[str | None] = mapped_column(sa.String(2000))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: Optimistic concurrency: every UPDATE says `WHERE version = <the one read>` (issue 12).
+    version: Mapped[int] = mapped_column(default=1, server_default=sa.text("1"))
 
     contact_points: Mapped[list[ContactPoint]] = relationship(
         back_populates="party", order_by="ContactPoint.effective_from", cascade="all, delete-orphan"
@@ -49,6 +51,7 @@ class Party(db.Model):
     )
 
     __table_args__ = (sa.CheckConstraint(f"status IN {PARTY_STATUSES!r}", name="status"),)
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def current_contact_point(self) -> ContactPoint | None:
@@ -80,10 +83,22 @@ class ContactPoint(db.Model):
     effective_from: Mapped[date]
     effective_to: Mapped[date | None]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(default=1, server_default=sa.text("1"))
 
     party: Mapped[Party] = relationship(back_populates="contact_points")
 
-    __table_args__ = (sa.CheckConstraint(f"kind IN {CONTACT_POINT_KINDS!r}", name="kind"),)
+    __table_args__ = (
+        sa.CheckConstraint(f"kind IN {CONTACT_POINT_KINDS!r}", name="kind"),
+        # One current designation per Party, whatever two writers do at once.
+        sa.Index(
+            "uq_contact_point_current",
+            "party_id",
+            unique=True,
+            postgresql_where=sa.text("effective_to IS NULL"),
+            sqlite_where=sa.text("effective_to IS NULL"),
+        ),
+    )
+    __mapper_args__ = {"version_id_col": version}
 
     def __repr__(self) -> str:
         return f"<ContactPoint {self.id} {self.unit_name!r} from {self.effective_from}>"
@@ -101,6 +116,7 @@ class Person(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     last_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(default=1, server_default=sa.text("1"))
 
     party: Mapped[Party] = relationship(back_populates="people")
     phones: Mapped[list[Phone]] = relationship(
@@ -116,6 +132,8 @@ class Person(db.Model):
             if phone.primary:
                 return phone
         return self.phones[0] if self.phones else None
+
+    __mapper_args__ = {"version_id_col": version}
 
     def __repr__(self) -> str:
         return f"<Person {self.id} {self.full_name!r}>"

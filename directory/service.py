@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from common.concurrency import held_by_database, touch, violated_constraint
 from common.db import db
 from common.errors import Problem, not_found
 from directory.access import require_party_editor, require_secretariat
@@ -45,8 +46,13 @@ def create_party(actor: User, data: dict[str, Any], now: datetime) -> Party:
     if db.session.scalar(sa.select(Party.id).where(Party.iso2 == data["iso2"])):
         raise Problem(409, f"Party {data['iso2']} already exists")
     party = Party(**data, updated_at=now)
-    db.session.add(party)
-    db.session.flush()
+    try:
+        with held_by_database():
+            db.session.add(party)
+    except sa.exc.IntegrityError as error:
+        if violated_constraint(error) != "uq_party_iso2":
+            raise
+        raise Problem(409, f"Party {data['iso2']} already exists") from None
     record_change(
         actor,
         "create",
@@ -67,6 +73,7 @@ def update_party(actor: User, party: Party, changes: dict[str, Any], now: dateti
     for key, value in changes.items():
         setattr(party, key, value)
     party.updated_at = now
+    touch(party)
     db.session.flush()
     record_change(
         actor,
@@ -130,6 +137,7 @@ def set_contact_point(
         for key, value in values.items():
             setattr(current, key, value)
         current.updated_at = now
+        touch(current)
         db.session.flush()
         record_change(
             actor,
@@ -168,9 +176,16 @@ def set_contact_point(
             after=present_contact_point(current),
             now=now,
         )
-    cp = ContactPoint(party=party, effective_from=effective_from, updated_at=now, **values)
-    db.session.add(cp)
-    db.session.flush()
+    try:
+        with held_by_database():
+            cp = ContactPoint(party=party, effective_from=effective_from, updated_at=now, **values)
+            db.session.add(cp)
+    except sa.exc.IntegrityError as error:
+        if violated_constraint(error) != "uq_contact_point_current":
+            raise
+        raise Problem(
+            409, f"another designation of {party.iso2} was recorded at the same moment: retry"
+        ) from None
     record_change(
         actor,
         "create",
@@ -285,6 +300,7 @@ def update_person(actor: User, person: Person, changes: dict[str, Any], now: dat
     before = present_person(person)
     _apply_person_fields(person, changes, person.party.iso2)
     person.updated_at = now
+    touch(person)
     db.session.flush()
     record_change(
         actor,

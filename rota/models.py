@@ -23,6 +23,9 @@ class RotaRecord(db.Model):
     timezone: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: Optimistic concurrency for the rota and its rotations (one ETag covers both): every
+    #: UPDATE says `WHERE version = <the one read>` (issue 12).
+    version: Mapped[int] = mapped_column(default=1, server_default=sa.text("1"))
 
     rotations: Mapped[list[RotationRecord]] = relationship(
         back_populates="rota", order_by="RotationRecord.position", cascade="all, delete-orphan"
@@ -32,6 +35,7 @@ class RotaRecord(db.Model):
         sa.UniqueConstraint("party_id", "tier"),
         sa.CheckConstraint("tier >= 1 AND tier <= 9", name="tier"),
     )
+    __mapper_args__ = {"version_id_col": version}
 
     def __repr__(self) -> str:
         return f"<Rota {self.id} {self.name!r} tier {self.tier}>"
@@ -102,3 +106,43 @@ class OverrideRecord(db.Model):
 
     def __repr__(self) -> str:
         return f"<Override {self.id} person {self.person_id} {self.start_at}–{self.end_at}>"
+
+
+#: Two overrides of one rota never overlap: held by the database, not by a check in Python.
+#: PostgreSQL: an exclusion constraint over half-open ranges (btree_gist for `rota_id WITH =`).
+#: SQLite: triggers refusing the INSERT or UPDATE. The migration creates the same objects;
+#: these listeners give them to a schema made with `create_all` too.
+OVERRIDE_NO_OVERLAP = "ex_override_no_overlap"
+
+PG_OVERRIDE_NO_OVERLAP = [
+    "CREATE EXTENSION IF NOT EXISTS btree_gist",
+    f"ALTER TABLE override ADD CONSTRAINT {OVERRIDE_NO_OVERLAP} EXCLUDE USING gist "
+    "(rota_id WITH =, tstzrange(start_at, end_at, '[)') WITH &&)",
+]
+
+_SQLITE_CLASH = (
+    "SELECT 1 FROM override AS o WHERE o.rota_id = NEW.rota_id "
+    "AND o.start_at < NEW.end_at AND o.end_at > NEW.start_at"
+)
+SQLITE_OVERRIDE_NO_OVERLAP = [
+    "CREATE TRIGGER tr_override_no_overlap_insert BEFORE INSERT ON override "
+    f"WHEN EXISTS ({_SQLITE_CLASH}) "
+    f"BEGIN SELECT RAISE(ABORT, '{OVERRIDE_NO_OVERLAP}'); END",
+    "CREATE TRIGGER tr_override_no_overlap_update "
+    "BEFORE UPDATE OF rota_id, start_at, end_at ON override "
+    f"WHEN EXISTS ({_SQLITE_CLASH} AND o.id <> NEW.id) "
+    f"BEGIN SELECT RAISE(ABORT, '{OVERRIDE_NO_OVERLAP}'); END",
+]
+
+for _statement in PG_OVERRIDE_NO_OVERLAP:
+    sa.event.listen(
+        OverrideRecord.__table__,
+        "after_create",
+        sa.DDL(_statement).execute_if(dialect="postgresql"),
+    )
+for _statement in SQLITE_OVERRIDE_NO_OVERLAP:
+    sa.event.listen(
+        OverrideRecord.__table__,
+        "after_create",
+        sa.DDL(_statement).execute_if(dialect="sqlite"),
+    )

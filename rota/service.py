@@ -10,13 +10,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from common.concurrency import held_by_database, touch, violated_constraint
 from common.db import db
 from common.errors import Problem, not_found
 from directory import service as directory
 from directory.access import require_party_editor
 from directory.audit import record_change
 from directory.models import Party, Person, User
-from rota.models import MemberChangeRecord, OverrideRecord, RotaRecord, RotationRecord
+from rota.models import (
+    OVERRIDE_NO_OVERLAP,
+    MemberChangeRecord,
+    OverrideRecord,
+    RotaRecord,
+    RotationRecord,
+)
 from rota.present import present_override, present_rota
 
 #: Overrides are bounded so that lookups can bound their index scans (see rota.lookup).
@@ -45,9 +52,25 @@ def _snapshot(rota: RotaRecord) -> Any:
     return rota_spec(rota, overrides) if (rota.rotations or overrides) else None
 
 
-def _changed(rota: RotaRecord, before: Any, now: datetime) -> None:
-    rota.updated_at = now
-    db.session.flush()
+def _changed(rota: RotaRecord, before: Any, now: datetime, *, guarded: bool = True) -> None:
+    """Stamp the rota and tell the listeners.
+
+    `guarded`: the rota's own UPDATE checks the version this request read (a rota or rotation
+    write, which may carry If-Match); otherwise (overrides) the version moves unconditionally,
+    so two overrides added side by side both succeed while the rota's ETag still changes.
+    """
+    if guarded:
+        touch(rota)
+        rota.updated_at = now
+        db.session.flush()
+    else:
+        db.session.flush()
+        db.session.execute(
+            sa.update(RotaRecord.__table__)
+            .where(RotaRecord.__table__.c.id == rota.id)
+            .values(updated_at=now, version=RotaRecord.__table__.c.version + 1)
+        )
+        db.session.expire(rota, ["updated_at", "version"])
     for listener in ROTA_CHANGE_LISTENERS:
         listener(rota, before, now)
 
@@ -121,6 +144,19 @@ def _tier_taken(party_id: int, tier: int, except_id: int | None = None) -> None:
         )
 
 
+@contextmanager
+def _tier_held(party_id: int, tier: int, except_id: int | None = None) -> Iterator[None]:
+    """The check above is for a clear answer; uq_rota_party_id_tier holds the rule under races."""
+    try:
+        with held_by_database():
+            yield
+    except sa.exc.IntegrityError as error:
+        if violated_constraint(error) != "uq_rota_party_id_tier":
+            raise
+        _tier_taken(party_id, tier, except_id)
+        raise Problem(409, f"tier {tier} was just taken by another rota: one rota per tier") from None
+
+
 def create_rota(actor: User, party: Party, data: dict[str, Any], now: datetime) -> RotaRecord:
     """A rota in the Party's zone unless another is given."""
     require_party_editor(actor, party.id)
@@ -143,8 +179,8 @@ def create_rota(actor: User, party: Party, data: dict[str, Any], now: datetime) 
         created_at=now,
         updated_at=now,
     )
-    db.session.add(rota)
-    db.session.flush()
+    with _tier_held(party.id, data["tier"]):
+        db.session.add(rota)
     record_change(
         actor,
         "create",
@@ -155,12 +191,13 @@ def create_rota(actor: User, party: Party, data: dict[str, Any], now: datetime) 
         after=present_rota(rota, party.iso2),
         now=now,
     )
-    _changed(rota, None, now)
+    _changed(rota, None, now, guarded=False)
     return rota
 
 
 def update_rota(actor: User, rota: RotaRecord, changes: dict[str, Any], now: datetime) -> None:
-    with _editing(actor, rota, now) as party:
+    tier = changes.get("tier", rota.tier)
+    with _tier_held(rota.party_id, tier, rota.id), _editing(actor, rota, now) as party:
         if "tier" in changes:
             _tier_taken(party.id, changes["tier"], except_id=rota.id)
         for key, value in changes.items():
@@ -269,23 +306,7 @@ def create_override(
             errors=[{"field": "end", "reason": "must be after start, within 366 days"}],
         )
     check_members(party.id, [data["person_id"]], field="person_id")
-    clash = db.session.scalar(
-        sa.select(OverrideRecord)
-        .where(
-            OverrideRecord.rota_id == rota.id,
-            OverrideRecord.start_at < data["end"],
-            OverrideRecord.end_at > data["start"],
-        )
-        .order_by(OverrideRecord.start_at)
-        .limit(1)
-    )
-    if clash is not None:
-        raise Problem(
-            409,
-            f"overlaps override {clash.id} ({clash.start_at.isoformat()} to "
-            f"{clash.end_at.isoformat()}): delete it or choose other times",
-            extra={"conflict": present_override(clash)},
-        )
+    _overlap_refused(rota.id, data["start"], data["end"])
     before_spec = _snapshot(rota)
     override = OverrideRecord(
         rota_id=rota.id,
@@ -295,9 +316,18 @@ def create_override(
         note=data.get("note"),
         created_at=now,
     )
-    db.session.add(override)
-    db.session.flush()
-    _changed(rota, before_spec, now)
+    try:
+        with held_by_database():
+            db.session.add(override)
+    except sa.exc.IntegrityError as error:
+        if violated_constraint(error) != OVERRIDE_NO_OVERLAP:
+            raise
+        # Another request saved an overlapping override first (it is committed now).
+        _overlap_refused(rota.id, data["start"], data["end"])
+        raise Problem(
+            409, "overlaps an override saved at the same moment: list the overrides and retry"
+        ) from None
+    _changed(rota, before_spec, now, guarded=False)
     record_change(
         actor,
         "create",
@@ -309,6 +339,27 @@ def create_override(
         now=now,
     )
     return override
+
+
+def _overlap_refused(rota_id: int, start: datetime, end: datetime) -> None:
+    """409 naming the override that [start, end) would overlap, if one exists."""
+    clash = db.session.scalar(
+        sa.select(OverrideRecord)
+        .where(
+            OverrideRecord.rota_id == rota_id,
+            OverrideRecord.start_at < end,
+            OverrideRecord.end_at > start,
+        )
+        .order_by(OverrideRecord.start_at)
+        .limit(1)
+    )
+    if clash is not None:
+        raise Problem(
+            409,
+            f"overlaps override {clash.id} ({clash.start_at.isoformat()} to "
+            f"{clash.end_at.isoformat()}): delete it or choose other times",
+            extra={"conflict": present_override(clash)},
+        )
 
 
 def get_override(override_id: int) -> OverrideRecord:
@@ -324,9 +375,15 @@ def delete_override(actor: User, override: OverrideRecord, now: datetime) -> Non
     require_party_editor(actor, party.id)
     before_spec = _snapshot(rota)
     before = present_override(override)
-    db.session.delete(override)
-    db.session.flush()
-    _changed(rota, before_spec, now)
+    # One statement whose row count says whether this request deleted it: of two deletes
+    # sent at once, the second answers 404 instead of a second 204 and audit entry.
+    deleted = db.session.execute(
+        sa.delete(OverrideRecord.__table__).where(OverrideRecord.__table__.c.id == override.id)
+    ).rowcount
+    db.session.expunge(override)
+    if not deleted:
+        raise not_found(f"override {before['id']}")
+    _changed(rota, before_spec, now, guarded=False)
     record_change(
         actor,
         "delete",
