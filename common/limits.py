@@ -28,6 +28,7 @@ from flask_limiter import ApplicationLimit, Limiter, RequestLimit
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from common.budget import DEFAULT_ICAL_OCCURRENCES, DEFAULT_SHIFT_BUDGET
 from common.errors import Problem, problem_response
 
 DEFAULTS = {
@@ -35,6 +36,11 @@ DEFAULTS = {
     "RATELIMIT_PER_TOKEN": "50 per second;1500 per minute",
     "RATELIMIT_BAD_CREDENTIALS": "20 per minute;100 per hour",
     "RATELIMIT_PER_FEED": "30 per minute",
+}
+#: Work budgets per request (see common/budget.py).
+BUDGET_DEFAULTS = {
+    "WORK_BUDGET_SHIFTS": DEFAULT_SHIFT_BUDGET,
+    "ICAL_MAX_OCCURRENCES": DEFAULT_ICAL_OCCURRENCES,
 }
 EXEMPT_ENDPOINTS = frozenset({"static", "web.static", "health.healthz", "health.readyz"})
 FEED_ENDPOINT = "calendar_feeds.feed"
@@ -57,6 +63,11 @@ def limit_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "off",
     )
     out["TRUSTED_PROXIES"] = (env.get("TRUSTED_PROXIES") or "0").strip()
+    for key, default in BUDGET_DEFAULTS.items():
+        raw = (env.get(key) or "").strip()
+        if raw and not raw.isdigit():
+            raise SettingsError(f"{key} must be a whole number, got {raw!r}")
+        out[key] = int(raw) if raw else default
     return out
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from flask import Response, json
+from flask import Response, current_app, json
 from flask_smorest import Blueprint
 
 from common.api import (
@@ -13,9 +14,12 @@ from common.api import (
     json_bytes_with_etag,
     json_with_etag,
 )
+from common.budget import DEFAULT_SHIFT_BUDGET, WorkBudget
 from common.clock import now
 from common.db import db
+from common.errors import Problem
 from common.i18n import api_locale
+from directory import freshness
 from directory import service as directory
 from directory.audit import request_data_version
 from directory.auth import current_user
@@ -42,6 +46,32 @@ blp = Blueprint(
 )
 
 DEFAULT_SPAN = timedelta(days=14)
+
+
+def _bounded(args: dict, default_span: timedelta) -> tuple[datetime, datetime]:
+    """since (default now) and until (default since + span), checked after the defaults apply.
+
+    The cap holds whether or not `since` was given: `until` alone far ahead or in the past is
+    a 422 naming `until`, never hours of work or a 500.
+    """
+    since = args.get("since") or now()
+    until = args.get("until") or since + default_span
+    if until <= since:
+        reason = "must be after since (since defaults to now)"
+        raise Problem(422, f"until: {reason}", errors=[{"field": "until", "reason": reason}])
+    if until - since > timedelta(days=schemas.MAX_RANGE_DAYS):
+        reason = f"at most {schemas.MAX_RANGE_DAYS} days after since (since defaults to now)"
+        raise Problem(422, f"until: {reason}", errors=[{"field": "until", "reason": reason}])
+    return since, until
+
+
+def shift_budget(field: str = "until") -> WorkBudget:
+    """The resolved shifts one request may compute (setting WORK_BUDGET_SHIFTS)."""
+    limit = int(current_app.config.get("WORK_BUDGET_SHIFTS") or DEFAULT_SHIFT_BUDGET)
+    hint = "shorten the period" if field == "until" else "shorten the period or lengthen shifts"
+    return WorkBudget(limit, "shift segments", field, hint)
+
+
 #: One instance for every lookup: building a schema per request costs more than the cached answer.
 ON_CALL_QUERY = schemas.OnCallQuery()
 
@@ -192,7 +222,7 @@ def party_on_call(args: dict, iso2: str) -> Response:
         party = directory.get_party(iso2)
         answers = lookup.resolve_on_call([party], at, lang=args.get("lang"), tier=args.get("tier"))
         payload = present_on_call(answers[0], locale, present_party(party, locale), _desk(party))
-        return _serialized(payload), validity(answers)
+        return _serialized(payload, answers[0].confirmation, freshness.policy()), validity(answers)
 
     # Only existing Parties' answers are cached: an unknown code still reaches get_party's 404.
     key = ("party", iso2.upper(), args.get("lang"), args.get("tier"), locale)
@@ -200,14 +230,27 @@ def party_on_call(args: dict, iso2: str) -> Response:
     return json_bytes_with_etag(_with_instant(cached, at))
 
 
-def _serialized(payload: dict) -> dict:
-    """An answer as cached: its JSON without the instant asked, which each request puts back."""
-    rest = {k: v for k, v in payload.items() if k not in ("at", "local_time")}
-    return {"timezone": payload["timezone"], "tail": json.dumps(rest).encode()}
+def _serialized(payload: dict, confirmation: Any, policy: freshness.Policy) -> dict:
+    """An answer as cached: its JSON without the instant asked and the freshness state, which
+    each request puts back (the state is for the present time, like the local clock)."""
+    rest = {k: v for k, v in payload.items() if k not in ("at", "local_time", "freshness")}
+    return {
+        "timezone": payload["timezone"],
+        "tail": json.dumps(rest).encode(),
+        "freshness": payload["freshness"],
+        "valid_until": confirmation.valid_until if confirmation is not None else None,
+        "policy": policy,
+    }
 
 
 def _with_instant(cached: dict, at: datetime) -> bytes:
-    instant = {"at": iso(at), "local_time": local_iso(at, zone(cached["timezone"]))}
+    instant = {
+        "at": iso(at),
+        "local_time": local_iso(at, zone(cached["timezone"])),
+        "freshness": freshness.block_at(
+            cached["freshness"], cached["valid_until"], now(), cached["policy"]
+        ),
+    }
     return json.dumps(instant).encode()[:-1] + b"," + cached["tail"][1:]
 
 
@@ -234,12 +277,21 @@ def network_on_call(args: dict) -> Response:
             )
             for a in answers
         ]
-        return {"items": items}, validity(answers)
+        ends = [a.confirmation.valid_until if a.confirmation else None for a in answers]
+        return {"items": items, "valid_until": ends, "policy": freshness.policy()}, validity(
+            answers
+        )
 
     key = ("network", args.get("lang"), args.get("tier"), locale)
     payload = cached_answer(answer_cache, key, request_data_version(), at, build)
+    present, policy = now(), payload["policy"]
     items = [
-        {**row, "local_time": local_iso(at, zone(row["timezone"]))} for row in payload["items"]
+        {
+            **row,
+            "local_time": local_iso(at, zone(row["timezone"])),
+            "freshness": freshness.block_at(row["freshness"], valid_until, present, policy),
+        }
+        for row, valid_until in zip(payload["items"], payload["valid_until"], strict=True)
     ]
     return json_with_etag({"at": iso(at), "items": items})
 
@@ -251,9 +303,8 @@ def network_on_call(args: dict) -> Response:
 def party_shifts(args: dict, iso2: str) -> Response:
     """The resolved timeline per tier: contiguous, merged, gaps explicit; at most 366 days."""
     party = directory.get_party(iso2)
-    since = args.get("since") or now()
-    until = args.get("until") or since + DEFAULT_SPAN
-    timelines = lookup.party_timelines(party, since, until, args.get("tier"))
+    since, until = _bounded(args, DEFAULT_SPAN)
+    timelines = lookup.party_timelines(party, since, until, args.get("tier"), shift_budget())
     people = directory.people_by_id({s.person_id for _, ss in timelines for s in ss if s.person_id})
     return json_with_etag(
         {
@@ -279,9 +330,8 @@ def party_shifts(args: dict, iso2: str) -> Response:
 @documents_problems(blp, 401)
 def coverage_gaps(args: dict) -> Response:
     """Every Party's holes in 24/7 coverage on tier 1 (all tiers with ?all_tiers=true)."""
-    since = args.get("since") or now()
-    until = args.get("until") or since + timedelta(days=30)
-    gaps = lookup.coverage_gaps(since, until, all_tiers=args["all_tiers"])
+    since, until = _bounded(args, timedelta(days=30))
+    gaps = lookup.coverage_gaps(since, until, all_tiers=args["all_tiers"], budget=shift_budget())
     return json_with_etag(
         {
             "since": since.isoformat(),
@@ -294,6 +344,8 @@ def coverage_gaps(args: dict) -> Response:
                     "start": g.start.isoformat(),
                     "end": g.end.isoformat(),
                     "hours": round((g.end - g.start).total_seconds() / 3600, 2),
+                    # A rota whose stored data is broken (rota.integrity), named for repair.
+                    **({"problem": g.problem} if g.problem else {}),
                 }
                 for g in gaps
             ],
@@ -308,9 +360,8 @@ def coverage_gaps(args: dict) -> Response:
 def preview(data: dict, iso2: str) -> Response:
     """The timeline a proposed rota would give, without saving anything."""
     party = directory.get_party(iso2)
-    since = data.get("since") or now()
-    until = data.get("until") or since + DEFAULT_SPAN
-    shifts = lookup.preview_timeline(party, data, since, until)
+    since, until = _bounded(data, DEFAULT_SPAN)
+    shifts = lookup.preview_timeline(party, data, since, until, shift_budget("rotations"))
     people = directory.people_by_id({s.person_id for s in shifts if s.person_id})
     return json_with_etag(
         {

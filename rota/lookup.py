@@ -12,14 +12,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from common.budget import WorkBudget
 from common.db import db
 from common.errors import Problem
+from directory import freshness, numbers
 from directory import service as directory
 from directory.models import Party, Person
 from rota import resolution as r
 from rota.models import MemberChangeRecord, OverrideRecord, RotaRecord
 from rota.service import MAX_OVERRIDE
-from rota.specs import override_spec, rota_spec, rotation_spec, zone
+from rota.specs import checked_rota_spec, override_spec, rotation_spec, zone
 
 #: How far a duty's since/until and the language look-ahead reach from the asked instant.
 HORIZON = timedelta(days=14)
@@ -32,6 +34,8 @@ _LONGEST_SHIFT = timedelta(days=367)
 class LoadedRota:
     record: RotaRecord
     spec: r.Rota | None  # None while the rota has no rotation and no override
+    #: What of the stored data the core refused and was left out (rota.integrity), else None.
+    problem: str | None = None
 
 
 def load_rotas(
@@ -64,8 +68,10 @@ def load_rotas(
     out: dict[int, list[LoadedRota]] = defaultdict(list)
     for rota in rotas:
         mine = overrides.get(rota.id, [])
-        spec = rota_spec(rota, mine, changes) if (rota.rotations or mine) else None
-        out[rota.party_id].append(LoadedRota(rota, spec))
+        spec, problem = (
+            checked_rota_spec(rota, mine, changes) if (rota.rotations or mine) else (None, None)
+        )
+        out[rota.party_id].append(LoadedRota(rota, spec, problem))
     return out
 
 
@@ -105,6 +111,30 @@ def _member_changes(
 
 def _gap(since: datetime, until: datetime) -> r.Shift:
     return r.Shift(start=since, end=until, person_id=None, source=r.SOURCE_GAP)
+
+
+def estimated_segments(specs: list[r.Rota | None], since: datetime, until: datetime) -> int:
+    """An upper estimate of the shift segments resolving these rotas over [since, until) makes."""
+    span = until - since
+    days = span.days + 2
+    total = 0
+    for spec in specs:
+        total += 1
+        if spec is None:
+            continue
+        total += 2 * len(spec.overrides)
+        for rotation in spec.rotations:
+            total += int(span / rotation.shift_length) + 2 + len(rotation.member_changes)
+            total += len(rotation.windows) * days
+    return total
+
+
+def charge_timelines(
+    budget: WorkBudget | None, specs: list[r.Rota | None], since: datetime, until: datetime
+) -> None:
+    """Refuse (422) before resolving when the estimated work is over the request's budget."""
+    if budget is not None:
+        budget.spend(estimated_segments(specs, since, until))
 
 
 def rota_timeline(loaded: LoadedRota, since: datetime, until: datetime) -> list[r.Shift]:
@@ -147,6 +177,10 @@ class OnCall:
     tiers: list[TierDuty]
     next_handoff: datetime | None
     language: LanguageAnswer | None
+    #: The Party's last confirmation (directory.freshness); its state is computed when shown.
+    confirmation: Any = None
+    #: Graded state of each on-duty number that was ever tested (directory.numbers).
+    number_states: dict[str, str] = field(default_factory=dict)
 
 
 def _party_zone(party: Party, rotas: list[LoadedRota]) -> str:
@@ -171,6 +205,7 @@ def resolve_on_call(
     ids = [p.id for p in parties]
     loaded = load_rotas(ids, at - HORIZON - _MARGIN, at + 2 * HORIZON + _MARGIN)
     people = directory.people_of_parties(ids if len(ids) < 50 else None)
+    confirmations = freshness.latest_confirmations(ids if len(ids) < 50 else None)
     answers = []
     for party in parties:
         rotas = [lr for lr in loaded.get(party.id, []) if tier is None or lr.record.tier == tier]
@@ -198,9 +233,26 @@ def resolve_on_call(
                 tiers=duties,
                 next_handoff=min(ends) if ends else None,
                 language=_language(lang, rotas, duties, people, at) if lang else None,
+                confirmation=confirmations.get(party.id),
             )
         )
+    _attach_number_states(answers)
     return answers
+
+
+def _attach_number_states(answers: list[OnCall]) -> None:
+    """One query for the states of every number the answers show."""
+    shown = {
+        phone.e164
+        for answer in answers
+        for duty in answer.tiers
+        for person in (duty.person, duty.next_person)
+        if person is not None
+        for phone in person.phones
+    }
+    states = numbers.number_states(shown)
+    for answer in answers:
+        answer.number_states = states
 
 
 def _language(
@@ -234,10 +286,16 @@ def _language(
 
 
 def party_timelines(
-    party: Party, since: datetime, until: datetime, tier: int | None = None
+    party: Party,
+    since: datetime,
+    until: datetime,
+    tier: int | None = None,
+    budget: WorkBudget | None = None,
 ) -> list[tuple[RotaRecord, list[r.Shift]]]:
     """The merged, contiguous shifts of each tier (gaps explicit) over [since, until)."""
     loaded = load_rotas([party.id], since, until).get(party.id, [])
+    chosen = [lr for lr in loaded if tier is None or lr.record.tier == tier]
+    charge_timelines(budget, [lr.spec for lr in chosen], since, until)
     return [
         (lr.record, rota_timeline(lr, since, until))
         for lr in loaded
@@ -252,6 +310,9 @@ class Gap:
     rota: RotaRecord | None
     start: datetime
     end: datetime
+    #: Set when the rota's stored data is broken (rota.integrity): the shifts around it are
+    #: resolved without the refused rows, so look at the rota whatever the gap says.
+    problem: str | None = None
 
 
 def coverage_gaps(
@@ -260,10 +321,17 @@ def coverage_gaps(
     *,
     all_tiers: bool = False,
     statuses: tuple[str, ...] = ("party",),
+    budget: WorkBudget | None = None,
 ) -> list[Gap]:
     """Every hole in 24/7 coverage on tier 1 (or every tier) of the Parties with these statuses."""
     parties = [p for p in directory.list_parties() if p.status in statuses]
     loaded = load_rotas([p.id for p in parties], since, until)
+    charge_timelines(
+        budget,
+        [lr.spec for lrs in loaded.values() for lr in lrs if all_tiers or lr.record.tier == 1],
+        since,
+        until,
+    )
     gaps = []
     for party in parties:
         rotas = loaded.get(party.id, [])
@@ -272,6 +340,8 @@ def coverage_gaps(
         for lr in rotas:
             if lr.record.tier != 1 and not all_tiers:
                 continue
+            if lr.problem is not None:
+                gaps.append(Gap(party, lr.record.tier, lr.record, since, since, lr.problem))
             for shift in rota_timeline(lr, since, until):
                 if shift.person_id is None:
                     gaps.append(Gap(party, lr.record.tier, lr.record, shift.start, shift.end))
@@ -279,7 +349,11 @@ def coverage_gaps(
 
 
 def preview_timeline(
-    party: Party, data: dict[str, Any], since: datetime, until: datetime
+    party: Party,
+    data: dict[str, Any],
+    since: datetime,
+    until: datetime,
+    budget: WorkBudget | None = None,
 ) -> list[r.Shift]:
     """The timeline a proposed (unsaved) rota definition would give."""
     from rota.service import check_members
@@ -331,4 +405,5 @@ def preview_timeline(
             for i, o in enumerate(overrides)
         ),
     )
+    charge_timelines(budget, [spec], since, until)
     return r.timeline(spec, since, until)
