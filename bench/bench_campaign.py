@@ -24,6 +24,7 @@ import argparse
 import logging
 import os
 import random
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -33,6 +34,9 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+# A throwaway session key for this run: the app refuses to start without one.
+os.environ.setdefault("SECRET_KEY", secrets.token_hex(32))
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -140,7 +144,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="art35-bench-campaign-"))
     url = args.database_url or f"sqlite:///{workdir}/bench.sqlite"
     fresh_database(url)
-    with FakeTwilio(webhook_timeout_s=10) as fake:
+    # The worker processes read the machine's clock, so the fake Twilio does too.
+    with FakeTwilio(webhook_timeout_s=10, clock=lambda: datetime.now(UTC)) as fake:
         app = create_app(
             {
                 "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(url),

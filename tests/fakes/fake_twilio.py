@@ -55,6 +55,8 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 import phonenumbers
 import requests
 
+from tests.fakes.clock import FlowingClock
+
 log = logging.getLogger(__name__)
 
 API_VERSION = "2010-04-01"
@@ -290,7 +292,9 @@ class FakeTwilio:
         self.default_scenario = default_scenario or Scenario("confirm")
         self.webhook_timeout_s = webhook_timeout_s
         self.phone_number_sid = "PN" + secrets.token_hex(16)
-        self._clock = clock or (lambda: datetime.now(UTC))
+        # Never the machine's date: a clock flowing from a fixed instant unless one is given.
+        self.clock: Callable[[], datetime] = clock or FlowingClock()
+        self._clock = self.clock
         self._host = host
         self._lock = threading.RLock()
         self._cond = threading.Condition(self._lock)

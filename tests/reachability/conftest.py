@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -29,6 +29,7 @@ from reachability.models import Attempt
 from reachability.present import present_attempt
 from rota.models import RotaRecord, RotationRecord
 from tests.conftest import PG_URL, make_app, make_party, make_person
+from tests.fakes.clock import FlowingClock
 from tests.fakes.fake_twilio import FakeTwilio
 
 FROM = "+15005550006"
@@ -44,38 +45,6 @@ SETTINGS: dict[str, Any] = {
 OFFICE_HOURS = [
     {"weekdays": ["mon", "tue", "wed", "thu", "fri"], "from_local": "09:00", "to_local": "17:00"}
 ]
-
-
-class FlowingClock:
-    """Real time plus a settable offset: callbacks still take their real (short) time, and a
-    test jumps to a campaign slot or past a retry delay without sleeping."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
-        self.frozen: datetime | None = None
-
-    def __call__(self) -> datetime:
-        if self.frozen is not None:
-            return self.frozen
-        return datetime.now(UTC) + self.offset
-
-    def set(self, at: datetime) -> None:
-        self.offset = at - datetime.now(UTC)
-
-    def advance(self, **kwargs: float) -> datetime:
-        self.offset += timedelta(**kwargs)
-        if self.frozen is not None:
-            self.frozen += timedelta(**kwargs)
-        return self()
-
-    def freeze(self) -> datetime:
-        """Stop time (at the start of the current second), e.g. to count calls per second."""
-        self.frozen = self().replace(microsecond=0)
-        return self.frozen
-
-    def reset(self) -> None:
-        self.offset = timedelta(0)
-        self.frozen = None
 
 
 @dataclass
@@ -142,8 +111,14 @@ def live_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def live_env(live_database: str) -> Iterator[Live]:
-    clock = FlowingClock()
+def live_clock() -> FlowingClock:
+    """The live app's clock: real speed from a fixed instant (a module may override it)."""
+    return FlowingClock()
+
+
+@pytest.fixture(scope="module")
+def live_env(live_database: str, live_clock: FlowingClock) -> Iterator[Live]:
+    clock = live_clock
     url = live_database
     with FakeTwilio(webhook_timeout_s=5.0, clock=clock) as fake:
         app = make_app(
@@ -174,7 +149,7 @@ def live_env(live_database: str) -> Iterator[Live]:
 
 @pytest.fixture
 def live(live_env: Live) -> Iterator[Live]:
-    """The live app with empty tables, default settings and the clock at real time."""
+    """The live app with empty tables, default settings and the clock back at its anchor's flow."""
     token = live_env.fake.auth_token
     config = dict(live_env.app.config)
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -76,7 +76,8 @@ class Receiver:
             said = "Merci" if form.get("Digits") == "1" else "Touche invalide"
             body = f'<Response><Say language="fr-FR">{said}</Say><Hangup/></Response>'
         elif request.path == "/status":
-            time.sleep(self.status_delay_s)
+            # An event's timed wait, not time.sleep: the latter fails under faketime.
+            threading.Event().wait(self.status_delay_s)
             return Response("", status=self.status_code)(environ, start_response)
         else:
             return Response("not found", status=404)(environ, start_response)
@@ -313,7 +314,7 @@ def test_fetch_unknown_call(placer):
 
 def test_find_calls_by_number_and_creation_time(fake, receiver, placer):
     to, other = "+33612121212", "+33634343434"
-    before = datetime.now(UTC) - timedelta(seconds=1)
+    before = fake.clock() - timedelta(seconds=1)
     first = placer.place(request_for(receiver, to)).sid
     second = placer.place(request_for(receiver, to)).sid
     placer.place(request_for(receiver, other))
@@ -324,7 +325,7 @@ def test_find_calls_by_number_and_creation_time(fake, receiver, placer):
     assert {call.sid for call in found} == {first, second}
     assert all(call.to == to for call in found)
     assert all(call.date_created is not None for call in found)
-    assert placer.find_calls(to, created_after=datetime.now(UTC) + timedelta(hours=1)) == []
+    assert placer.find_calls(to, created_after=fake.clock() + timedelta(hours=1)) == []
     with pytest.raises(ValueError, match="aware"):
         placer.find_calls(to, created_after=datetime(2024, 1, 1))  # noqa: DTZ001
 
@@ -337,8 +338,8 @@ def test_list_filters_and_pages_like_twilio(fake, receiver, placer):
     client.api.base_url = fake.base_url
 
     listed = client.calls.list(to=to, page_size=2)  # follows next_page_uri
-    today = client.calls.list(to=to, start_time_after=datetime.now(UTC) - timedelta(minutes=1))
-    later = client.calls.list(to=to, start_time_after=datetime.now(UTC) + timedelta(minutes=1))
+    today = client.calls.list(to=to, start_time_after=fake.clock() - timedelta(minutes=1))
+    later = client.calls.list(to=to, start_time_after=fake.clock() + timedelta(minutes=1))
 
     assert [c.sid for c in listed] == list(reversed(sids))  # most recent first
     assert {c.sid for c in today} == set(sids)

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from datetime import timedelta
@@ -18,10 +19,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from common.clock import system_now
 from common.db import db
 from reachability import service
 from reachability.models import Attempt, Campaign
 from tests.conftest import PG_URL
+from tests.fakes.clock import FlowingClock
 from tests.reachability.conftest import FROM, Live, add_party, add_person, add_rota
 
 pytestmark = [
@@ -34,6 +37,13 @@ pytestmark = [
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def live_clock() -> FlowingClock:
+    """The worker processes read the machine's clock (nothing else can reach them), so the test
+    process follows it too: the clock flows from the machine's instant at the module's start."""
+    return FlowingClock(anchor=system_now())
 
 
 class WorkerProcess:
@@ -86,7 +96,7 @@ def wait_until(condition: Any, timeout: float, describe: Any = lambda: "") -> No
     while not condition():
         if time.monotonic() > deadline:
             raise TimeoutError(f"condition not met in {timeout}s\n{describe()}")
-        time.sleep(0.05)
+        threading.Event().wait(0.05)  # not time.sleep, which fails under faketime
 
 
 def attempts(live: Live) -> list[Attempt]:
@@ -106,7 +116,7 @@ def start_campaign(live: Live, parties: list[str]) -> int:
     with live.context():
         campaign = service.create_campaign(
             None,
-            "2026-12",
+            live.clock().strftime("%Y-%m"),
             parties,
             "any-time",
             live.clock(),

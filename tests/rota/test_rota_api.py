@@ -532,7 +532,7 @@ def test_cached_answers_follow_the_clock_and_every_write(client, weekly, monkeyp
     assert board_again["items"][0]["tiers"] == board["items"][0]["tiers"]
 
 
-def test_a_cached_answer_costs_one_statement_and_a_revoked_token_none(client, weekly):
+def test_a_cached_answer_costs_one_statement_and_a_revoked_token_none(client, weekly, clock):
     """The token check reads the data version too: a cache hit needs nothing else."""
     _rota, _people, headers = weekly
     statements: list[str] = []
@@ -551,7 +551,7 @@ def test_a_cached_answer_costs_one_statement_and_a_revoked_token_none(client, we
         token = db.session.scalar(
             sa.select(ApiToken).where(ApiToken.token_hash == hash_secret(secret))
         )
-        accounts.revoke_token(token, datetime.now(UTC))
+        accounts.revoke_token(token, clock())
         db.session.commit()
         resp = client.get(url, headers=headers)
         assert resp.status_code == 401  # at once, though the answer is still cached
