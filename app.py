@@ -24,7 +24,14 @@ migrate = Migrate()
 
 def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     """Build the app from the environment, then `settings` (tests pass overrides here)."""
-    app = Flask(__name__, instance_relative_config=True)
+    # The instance folder (default SQLite database): ART35_INSTANCE_PATH, else Flask's choice
+    # (./instance in a source checkout, <venv>/var/app-instance when installed).
+    instance = os.environ.get("ART35_INSTANCE_PATH")
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=os.path.abspath(instance) if instance else None,
+    )
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(load_settings(app.instance_path))
     app.config.update(

@@ -1,4 +1,4 @@
-"""Command `flask demo load`: demo data to try Art35, loaded only into an empty database.
+"""Command `art35 demo load`: demo data to try Art35, loaded only into an empty database.
 
 It loads the reference Parties list with a fictional directory (`directory.demo`), demo rotas
 (`rota.demo`), three demo accounts sharing `DEMO_PASSWORD`, and prints an API token for the
@@ -8,27 +8,27 @@ is left untouched.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from datetime import datetime
 
 import click
 import sqlalchemy as sa
 from flask import current_app
-from flask.cli import AppGroup
 
+from common.cli import CommandGroup, fail
 from common.clock import now
 from common.db import db
-from common.errors import Problem
 from directory import accounts, service
 from directory.demo import demo_document
 from directory.models import Party, User
 from directory.transfer import ImportReport, import_document, parties_from_csv
 from rota.demo import DemoRotasReport, load_demo_rotas
 
-demo_cli = AppGroup("demo", help="Demo data for trying Art35 (never into a database with data).")
+demo_cli = CommandGroup(
+    "demo", help="Demo data for trying Art35 (never into a database with data)."
+)
 
-#: The password of every demo account, printed by `flask demo load` (a published demo value).
+#: The password of every demo account, printed by `art35 demo load` (a published demo value).
 DEMO_PASSWORD = "art35-demo-password"  # noqa: S105 -- a published demo password, not a secret
 #: (e-mail, role, Party of a party_admin)
 DEMO_ACCOUNTS = (
@@ -78,28 +78,28 @@ def load_demo(at: datetime) -> DemoLoad:
 
 
 @demo_cli.command("load")
-def load_cmd() -> None:
+@click.option(
+    "--skip-if-data",
+    is_flag=True,
+    help="Exit 0 with a note when the database already holds data (what `make run` uses).",
+)
+def load_cmd(skip_if_data: bool) -> None:
     """Load demo data into an empty database; print the demo logins and an API token."""
     if database_has_data():
-        click.echo(
-            "The database already holds data: demo data not loaded, nothing changed. "
-            "(Point DATABASE_URL at an empty database to try the demo.)"
+        if skip_if_data:
+            click.echo("The database already holds data: demo data not loaded (as asked).")
+            return
+        fail(
+            "the database already holds data: demo data not loaded, nothing changed "
+            "(point DATABASE_URL at an empty database to try the demo)"
         )
-        return
-    try:
-        loaded = load_demo(now())
-    except Problem as problem:
-        db.session.rollback()
-        click.echo(f"Error: {problem.detail}", err=True)
-        for error in problem.errors:
-            click.echo(f"  {error['field']}: {error['reason']}", err=True)
-        sys.exit(1)
+    loaded = load_demo(now())
     db.session.commit()
 
     base = current_app.config["PUBLIC_BASE_URL"]
     click.echo("Demo directory: " + loaded.directory.summary())
     click.echo("Demo rotas: " + loaded.rotas.summary())
-    click.echo("Deliberate gaps in coverage (see `flask rota gaps --all-tiers`):")
+    click.echo("Deliberate gaps in coverage (see `art35 rota gaps --all-tiers`):")
     for line in loaded.rotas.deliberate_gaps:
         click.echo(f"  {line}")
     click.echo(f"Demo accounts, all with the password {DEMO_PASSWORD!r}:")

@@ -10,7 +10,7 @@ from common.clock import now
 from common.db import db
 from common.errors import not_found
 from common.i18n import api_locale
-from directory import schemas, service
+from directory import freshness, schemas, service
 from directory.access import audit_party_scope, can_edit_party
 from directory.audit import list_changes
 from directory.auth import current_user
@@ -51,8 +51,31 @@ def create_party(data: dict) -> Response:
 @blp.response(200, schemas.PartyDetailOut)
 @documents_problems(blp, 401, 404)
 def get_party(iso2: str) -> Response:
-    """One Party with its current contact point and people."""
-    return json_with_etag(present_party(service.get_party(iso2), api_locale(), detail=True))
+    """One Party with its current contact point, people and `freshness` block (state for now)."""
+    return json_with_etag(_party_detail(service.get_party(iso2)))
+
+
+def _party_detail(party) -> dict:
+    """The Party's full representation, with its confirmation's state at the present time."""
+    out = present_party(party, api_locale(), detail=True)
+    out["freshness"] = freshness.freshness_block(freshness.latest_confirmation(party), now())
+    return out
+
+
+@blp.post("/parties/<iso2>/confirm")
+@blp.response(200, schemas.FreshnessOut)
+@documents_problems(blp, 401, 403, 404)
+def confirm_party(iso2: str) -> Response:
+    """Confirm the Party's entries as reviewed and true (its administrators, the secretariat).
+
+    Answers the new `freshness` block, e.g. `{"state": "current", "confirmed_at":
+    "2026-12-07T12:00:00+00:00", "confirmed_by": "admin@fr.example", "valid_until": …}`.
+    """
+    party = service.get_party(iso2)
+    at = now()
+    conf = freshness.confirm_party(current_user(), party, at)
+    db.session.commit()
+    return json_with_etag(freshness.freshness_block(conf, at))
 
 
 @blp.patch("/parties/<iso2>")
@@ -62,10 +85,10 @@ def get_party(iso2: str) -> Response:
 def patch_party(changes: dict, iso2: str) -> Response:
     """Correct a Party's name, status or dates (secretariat); honours If-Match."""
     party = service.get_party(iso2)
-    check_if_match(present_party(party, api_locale(), detail=True))
+    check_if_match(_party_detail(party))
     service.update_party(current_user(), party, changes, now())
     db.session.commit()
-    return json_with_etag(present_party(party, api_locale(), detail=True))
+    return json_with_etag(_party_detail(party))
 
 
 @blp.get("/parties/<iso2>/contact-point")

@@ -3,26 +3,35 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 import sqlalchemy as sa
-from flask.cli import AppGroup
 
+from common.cli import CommandGroup, fail
 from common.clock import now
 from common.db import db
 from common.errors import Problem
 from directory import accounts, service, transfer
-from directory.models import ApiToken, Party
+from directory.models import ApiToken, ContactPoint, Party, Person
 
-directory_cli = AppGroup("directory", help="Export, import and seed the directory.")
-users_cli = AppGroup("users", help="Manage user accounts.")
-tokens_cli = AppGroup("tokens", help="Manage API tokens.")
+directory_cli = CommandGroup("directory", help="Export, import and seed the directory.")
+users_cli = CommandGroup("users", help="Manage user accounts.")
+tokens_cli = CommandGroup("tokens", help="Manage API tokens.")
+
+_fail = fail
 
 
-def _fail(message: str) -> None:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(1)
+def directory_totals() -> str:
+    """What the directory holds now: reports say what exists as well as what changed."""
+    count = {
+        label: db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
+        for label, model in (
+            ("Parties", Party),
+            ("contact points", ContactPoint),
+            ("people", Person),
+        )
+    }
+    return "the directory holds " + ", ".join(f"{n} {label}" for label, n in count.items())
 
 
 @directory_cli.command("export")
@@ -53,33 +62,31 @@ def import_cmd(path: str, dry_run: bool) -> None:
             raw = json.load(fh)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         _fail(f"{path} is not a JSON document: {exc}")
-    try:
-        report = transfer.import_document(raw, now())
-    except Problem as problem:
-        db.session.rollback()
-        click.echo(f"Error: {problem.detail}", err=True)
-        for error in problem.errors:
-            click.echo(f"  {error['field']}: {error['reason']}", err=True)
-        sys.exit(1)
+    report = transfer.import_document(raw, now())  # a refusal is one line (common.cli)
     for line in report.changes:
         click.echo(line)
     if dry_run:
+        totals = directory_totals()
         db.session.rollback()
-        click.echo("dry run, nothing written: " + report.summary())
+        click.echo(f"dry run, nothing written: {report.summary()}; after it {totals}")
     else:
         db.session.commit()
-        click.echo("imported: " + report.summary())
+        click.echo(f"imported: {report.summary()}; {directory_totals()}")
 
 
 @directory_cli.command("load-parties")
 def load_parties_cmd() -> None:
     """Load the reference Parties list (adds missing Parties, never overwrites)."""
     existing = set(db.session.scalars(sa.select(Party.iso2)))
-    entries = [p for p in transfer.parties_from_csv() if p["iso2"] not in existing]
+    reference = transfer.parties_from_csv()
+    entries = [p for p in reference if p["iso2"] not in existing]
     doc = {"format": transfer.FORMAT, "version": transfer.VERSION, "parties": entries}
-    report = transfer.import_document(doc, now())
+    transfer.import_document(doc, now())
     db.session.commit()
-    click.echo("parties: " + report.summary())
+    click.echo(
+        f"parties: {len(entries)} added, {len(reference) - len(entries)} of the reference list's "
+        f"{len(reference)} already present (never overwritten); {directory_totals()}"
+    )
 
 
 @users_cli.command("create")

@@ -228,9 +228,19 @@ class PartyOut(ma.Schema):
     updated_at = fields.String()
 
 
+class FreshnessOut(ma.Schema):
+    """Whether the Party's entries are vouched for (docs/freshness.md); state is for now."""
+
+    state = fields.String(metadata={"enum": ["current", "due_soon", "overdue", "expired"]})
+    confirmed_at = fields.DateTime(allow_none=True)
+    confirmed_by = fields.String(allow_none=True)
+    valid_until = fields.DateTime(allow_none=True)
+
+
 class PartyDetailOut(PartyOut):
     contact_point = fields.Nested(ContactPointOut, allow_none=True)
     people = fields.List(fields.Nested(PersonOut))
+    freshness = fields.Nested(FreshnessOut)
 
 
 class PartyList(ma.Schema):

@@ -1,4 +1,4 @@
-"""Commands: `flask reachability worker | tick | schedule --monthly`."""
+"""Commands: `art35 reachability worker | tick | schedule --monthly`."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 import click
 import sqlalchemy as sa
 from flask import current_app
-from flask.cli import AppGroup
 
+from common.cli import CommandGroup
 from common.clock import now
 from common.db import db
 from common.errors import Problem
@@ -20,7 +20,9 @@ from reachability import service
 from reachability.dialer import Dialer
 from reachability.planning import WINDOWS, next_month
 
-reachability_cli = AppGroup("reachability", help="Test calls and monthly campaigns through Twilio.")
+reachability_cli = CommandGroup(
+    "reachability", help="Test calls and monthly campaigns through Twilio."
+)
 
 _NAME_HELP = (
     "This worker's name, stable across restarts (default host:pid). On start it settles its own "

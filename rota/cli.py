@@ -1,22 +1,25 @@
-"""Commands: `flask rota gaps`."""
+"""Commands: `art35 rota gaps`."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import click
-from flask.cli import AppGroup
 
+from common.cli import CommandGroup
 from common.clock import now
 from rota.lookup import coverage_gaps
 
-rota_cli = AppGroup("rota", help="Rotas and coverage.")
+rota_cli = CommandGroup("rota", help="Rotas and coverage.")
 
 
 @rota_cli.command("gaps")
 @click.option("--days", default=30, show_default=True, type=click.IntRange(1, 366))
 @click.option("--all-tiers", is_flag=True, help="Report every tier, not only tier 1.")
-def gaps_cmd(days: int, all_tiers: bool) -> None:
+@click.option(
+    "--fail-on-gaps", is_flag=True, help="Exit with status 1 when there is a gap (for cron alerts)."
+)
+def gaps_cmd(days: int, all_tiers: bool, fail_on_gaps: bool) -> None:
     """Print every gap in 24/7 coverage in the coming days (times in UTC)."""
     since = now().replace(microsecond=0)
     gaps = coverage_gaps(since, since + timedelta(days=days), all_tiers=all_tiers)
@@ -31,3 +34,5 @@ def gaps_cmd(days: int, all_tiers: bool) -> None:
             f"{gap.end:%Y-%m-%d %H:%MZ}\t{hours:.1f} h\t{rota}"
         )
     click.echo(f"{len(gaps)} gap(s) in {len({g.party.iso2 for g in gaps})} Party(ies)")
+    if fail_on_gaps:
+        raise click.exceptions.Exit(1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from directory.freshness import stored_block
 from directory.models import Person
 from directory.present import iso, present_languages, present_phone, sorted_phones
 from rota.models import OverrideRecord, RotaRecord, RotationRecord
@@ -50,8 +51,11 @@ def present_override(override: OverrideRecord, person_name: str | None = None) -
     }
 
 
-def present_duty_person(person: Person | None, locale: str) -> dict[str, Any] | None:
-    """Everything needed to call someone now: phones (primary first), e-mail, languages."""
+def present_duty_person(
+    person: Person | None, locale: str, states: dict[str, str] | None = None
+) -> dict[str, Any] | None:
+    """Everything needed to call someone now: phones (primary first, each with its graded
+    `reach_state` from the test calls), e-mail, languages."""
     if person is None:
         return None
     return {
@@ -59,10 +63,15 @@ def present_duty_person(person: Person | None, locale: str) -> dict[str, Any] | 
         "full_name": person.full_name,
         "title": person.title,
         "email": person.email,
-        "phones": [present_phone(p) for p in sorted_phones(person)],
+        "phones": [present_graded_phone(p, states or {}) for p in sorted_phones(person)],
         "languages": present_languages(person, locale),
         "last_confirmed_at": iso(person.last_confirmed_at),
     }
+
+
+def present_graded_phone(phone: Any, states: dict[str, str]) -> dict[str, Any]:
+    """A number with its state: unknown, confirmed, failed_once or unreachable."""
+    return {**present_phone(phone), "reach_state": states.get(phone.e164, "unknown")}
 
 
 def local_iso(at: datetime, tz: Any) -> str:
@@ -94,14 +103,14 @@ def present_on_call(
                 "tier": duty.rota.tier,
                 "rota": {"id": duty.rota.id, "name": duty.rota.name},
                 "gap": duty.person is None,
-                "person": present_duty_person(duty.person, locale),
+                "person": present_duty_person(duty.person, locale, answer.number_states),
                 "since": iso(duty.shift.start),
                 "until": None if duty.clipped_until else iso(duty.shift.end),
                 "source": duty.shift.source,
                 "next": None
                 if duty.next_shift is None
                 else {
-                    "person": present_duty_person(duty.next_person, locale),
+                    "person": present_duty_person(duty.next_person, locale, answer.number_states),
                     "gap": duty.next_person is None,
                     "since": iso(duty.next_shift.start),
                 },
@@ -117,6 +126,8 @@ def present_on_call(
         "desk_phone": desk,
         "next_handoff": iso(answer.next_handoff),
         "language": None,
+        # Who vouched for these entries and until when; the state is added per request.
+        "freshness": stored_block(answer.confirmation),
     }
     if answer.language is not None:
         lang = answer.language
@@ -160,7 +171,9 @@ def present_on_call_compact(
                 else {
                     "id": person.id,
                     "full_name": person.full_name,
-                    "phone": present_phone(primary) if primary else None,
+                    "phone": present_graded_phone(primary, answer.number_states)
+                    if primary
+                    else None,
                     "languages": [lang.tag for lang in person.languages],
                 },
                 "until": None if duty.clipped_until else iso(duty.shift.end),
@@ -176,4 +189,5 @@ def present_on_call_compact(
         "tiers": rows,
         "desk_phone": desk,
         "speaks": None if lang is None else bool(lang.on_duty),
+        "freshness": stored_block(answer.confirmation),
     }

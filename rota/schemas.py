@@ -209,6 +209,9 @@ class OnCallOut(ma.Schema):
     desk_phone = fields.Dict(allow_none=True)
     next_handoff = fields.String(allow_none=True)
     language = fields.Dict(allow_none=True)
+    freshness = fields.Dict(
+        metadata={"description": "state (for now), confirmed_at, confirmed_by, valid_until"}
+    )
 
 
 class NetworkOnCallOut(ma.Schema):
