@@ -78,6 +78,7 @@ def _register_api(app: Flask) -> None:
     from calendars.api import blp as calendar_api
     from calendars.api import feeds as calendar_feeds
     from calendars.service import on_rota_change
+    from common.health import READINESS_DETAILS
     from directory.api import blp as directory_api
     from directory.auth import authenticate_api_request
     from directory.service import PERSON_DELETE_GUARDS
@@ -86,6 +87,7 @@ def _register_api(app: Flask) -> None:
     from reachability.settings import configure as configure_reachability
     from reachability.webhooks import bp as twilio_webhooks
     from rota.api import blp as rota_api
+    from rota.integrity import bad_rotas
     from rota.service import ROTA_CHANGE_LISTENERS, rota_membership_guard
 
     app.before_request(authenticate_api_request)

@@ -51,6 +51,13 @@ from icalendar.prop import vDDDLists, vDDDTypes
 from icalendar.timezone import tzp
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
+from common.budget import (
+    DEFAULT_ICAL_OCCURRENCES,
+    DEFAULT_ICAL_STEPS,
+    BudgetExceededError,
+    WorkBudget,
+)
+
 __all__ = [
     "FeedCalendar",
     "FeedEvent",
@@ -481,7 +488,10 @@ def _attendees(component: icalendar.Component) -> tuple[tuple[str, ...], tuple[s
 
 
 def _occurrences(
-    calendar: icalendar.Calendar, since: datetime, until: datetime
+    calendar: icalendar.Calendar,
+    since: datetime,
+    until: datetime,
+    budget: WorkBudget | None = None,
 ) -> list[icalendar.Component]:
     """Expand one series to its occurrences starting in [since, until), in start order."""
     found = [
@@ -489,6 +499,8 @@ def _occurrences(
         for occurrence in recurring_ical_events.of(calendar).between(since, until)
         if since <= occurrence["DTSTART"].dt < until
     ]
+    if budget is not None:
+        budget.spend(len(found))  # the whole file's occurrences, not this series' alone
     if len(found) > MAX_OCCURRENCES_PER_SERIES:
         raise _RejectedError(
             f"it repeats more than {MAX_OCCURRENCES_PER_SERIES} times in the period"
@@ -497,10 +509,14 @@ def _occurrences(
     return found
 
 
-def _check_expansion_cost(component: icalendar.Component, until: datetime) -> None:
-    """Refuse rules whose expansion would take seconds (dateutil walks from DTSTART on)."""
+def _check_expansion_cost(component: icalendar.Component, until: datetime) -> float:
+    """Refuse rules whose expansion would take seconds (dateutil walks from DTSTART on).
+
+    Returns the estimated candidate instants, so the whole file's total can be bounded too.
+    """
     start = component["DTSTART"].dt
     days = max((until - start).total_seconds() / 86400, 1.0)
+    total = 1.0 + sum(len(getattr(p, "dts", [p])) for p in _values(component.get("RDATE", [])))
     for name in ("RRULE", "EXRULE"):
         for rule in _values(component.get(name, [])):
             if not isinstance(rule, icalendar.vRecur):
@@ -517,10 +533,27 @@ def _check_expansion_cost(component: icalendar.Component, until: datetime) -> No
                     f"its {name} is too frequent or starts too long ago to expand "
                     f"(FREQ={freq} from {_when(start)}); list the shifts individually"
                 )
+            total += steps
+    return total
+
+
+def expansion_budgets(
+    max_occurrences: int = DEFAULT_ICAL_OCCURRENCES, max_steps: int = DEFAULT_ICAL_STEPS
+) -> tuple[WorkBudget, WorkBudget]:
+    """The whole file's budgets: estimated recurrence steps, then occurrences expanded."""
+    hint = "split the file or shorten the period (since/until)"
+    return (
+        WorkBudget(max_steps, "recurrence steps to expand", "file", hint),
+        WorkBudget(max_occurrences, "occurrences in the period", "file", hint),
+    )
 
 
 def parse_shifts_ics(
-    data: bytes, *, since: datetime, until: datetime
+    data: bytes,
+    *,
+    since: datetime,
+    until: datetime,
+    budgets: tuple[WorkBudget, WorkBudget] | None = None,
 ) -> tuple[list[ImportedEvent], list[ImportProblem]]:
     """Read fixed shifts from an Outlook/Google export: occurrences in [since, until), in UTC.
 
@@ -530,8 +563,12 @@ def parse_shifts_ics(
     X-WR-TIMEZONE when it declares one (as Google and recurring_ical_events do).  Everything
     else that cannot be imported (all-day events, floating or unknown-zone times, missing or
     non-positive end, broken or runaway recurrence rules) becomes an ImportProblem for its
-    whole series; only a file that is not an iCalendar at all raises ValueError.
+    whole series; only a file that is not an iCalendar at all raises ValueError.  The whole
+    file's expansion is bounded by `budgets` (BudgetExceededError, a 422 on `file`): the
+    estimated steps of every series are charged before any is expanded, and occurrences are
+    counted as each series expands.
     """
+    steps_budget, occurrence_budget = budgets or expansion_budgets()
     for bound, label in ((since, "since"), (until, "until")):
         if bound.tzinfo is None or bound.utcoffset() is None:
             raise ValueError(f"{label} must be timezone-aware")
@@ -554,7 +591,7 @@ def parse_shifts_ics(
         uid = _text(component, "UID")
         series.setdefault(uid or f"\0no-uid-{index}", []).append(component)
 
-    events: list[ImportedEvent] = []
+    ready: list[tuple[str | None, list[icalendar.Component]]] = []
     for key, components in series.items():
         uid = None if key.startswith("\0") else key
         rejected = False
@@ -569,20 +606,26 @@ def parse_shifts_ics(
                 rejected = True
         if not rejected:
             try:
-                for component in components:
-                    _check_expansion_cost(component, until)
+                cost = sum(_check_expansion_cost(component, until) for component in components)
             except (_RejectedError, TypeError, ValueError) as exc:
                 problems.append(ImportProblem(_describe(component), str(exc)))
                 rejected = True
         if rejected:
             continue
+        steps_budget.spend(int(cost))  # before anything is expanded
+        ready.append((uid, components))
+
+    events: list[ImportedEvent] = []
+    for uid, components in ready:
         single = icalendar.Calendar()
         if default_zone is not None:
             single.add("X-WR-TIMEZONE", str(default_zone))
         for component in components:
             single.add_component(component)
         try:
-            events.extend(_imported(uid, single, since, until))
+            events.extend(_imported(uid, single, since, until, occurrence_budget))
+        except BudgetExceededError:
+            raise
         except _RejectedError as exc:
             problems.append(ImportProblem(_describe(components[0]), str(exc)))
         except Exception as exc:  # recurring_ical_events / dateutil on a malformed series
@@ -616,11 +659,15 @@ def _load(data: bytes) -> icalendar.Component:
 
 
 def _imported(
-    uid: str | None, calendar: icalendar.Calendar, since: datetime, until: datetime
+    uid: str | None,
+    calendar: icalendar.Calendar,
+    since: datetime,
+    until: datetime,
+    budget: WorkBudget | None = None,
 ) -> list[ImportedEvent]:
     """Expand one series and convert its live occurrences to ImportedEvents."""
     result: list[ImportedEvent] = []
-    for occurrence in _occurrences(calendar, since, until):
+    for occurrence in _occurrences(calendar, since, until, budget):
         if _text(occurrence, "STATUS").upper() == "CANCELLED":
             continue
         local_start = occurrence["DTSTART"].dt

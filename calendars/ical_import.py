@@ -19,8 +19,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 
-from calendars.ical import ImportedEvent, parse_shifts_ics
+from calendars.ical import ImportedEvent, expansion_budgets, parse_shifts_ics
+from common.budget import DEFAULT_ICAL_OCCURRENCES
 from common.db import db
 from common.errors import Problem
 from directory import service as directory
@@ -97,6 +99,14 @@ def _match(
     )
 
 
+def _occurrence_limit() -> int:
+    """Occurrences one file may expand to (setting ICAL_MAX_OCCURRENCES), at least MAX_EVENTS."""
+    configured = DEFAULT_ICAL_OCCURRENCES
+    if has_app_context():
+        configured = int(current_app.config.get("ICAL_MAX_OCCURRENCES") or configured)
+    return max(configured, MAX_EVENTS + 1)
+
+
 def plan_import(
     actor: User, rota: RotaRecord, data: bytes, since: datetime, until: datetime
 ) -> ImportReport:
@@ -105,7 +115,9 @@ def plan_import(
     require_party_editor(actor, party.id)
     report = ImportReport(rota=rota, since=since, until=until)
     try:
-        events, problems = parse_shifts_ics(data, since=since, until=until)
+        # The whole file's expansion is budgeted: no more occurrences than may be imported.
+        budgets = expansion_budgets(max_occurrences=_occurrence_limit())
+        events, problems = parse_shifts_ics(data, since=since, until=until, budgets=budgets)
     except ValueError as exc:
         raise Problem(422, f"file: {exc}", errors=[{"field": "file", "reason": str(exc)}]) from None
     for problem in problems:

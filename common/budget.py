@@ -15,7 +15,7 @@ from common.errors import Problem
 #: Resolved shift segments one request may compute (a year of hourly shifts is 8,784).
 DEFAULT_SHIFT_BUDGET = 40_000
 #: Occurrences one iCal file may expand to, across all its series.
-DEFAULT_ICAL_OCCURRENCES = 5_000
+DEFAULT_ICAL_OCCURRENCES = 2_500
 #: Estimated recurrence candidates dateutil may walk for one iCal file, across all its series.
 DEFAULT_ICAL_STEPS = 250_000
 

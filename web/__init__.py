@@ -16,9 +16,11 @@ bp = Blueprint(
 def register(app: Flask) -> None:
     """Attach the pages; importing the view modules adds their routes to `bp`."""
     from web import (  # noqa: F401 -- imported for their routes
+        account_security,
         auth_views,
         board,
         calendar_pages,
+        favourites,
         models,
         party,
         people,

@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from flask import render_template, request
+from flask import g, render_template, request
 
 from common.clock import now
 from directory import service as directory
@@ -23,6 +23,7 @@ from rota.answer_cache import answers as answer_cache
 from rota.answer_cache import cached_answer, validity
 from web import bp
 from web import formatting as fmt
+from web.favourites import favourite_iso2s
 from web.labels import COMMON_LANGUAGES
 
 
@@ -201,14 +202,19 @@ def board_context() -> dict[str, Any]:
         except ValueError:
             speaks_error = True
     at = now()
-    rows = sorted(board_rows_at(at, speaks), key=lambda row: fold(row.name))
-    rows = [row for row in rows if matches(row, query)]
+    every = sorted(board_rows_at(at, speaks), key=lambda row: fold(row.name))
+    rows = [row for row in every if matches(row, query)]
     later: list[Row] = []
     if speaks:
         later = [row for row in rows if not row.speaks_now and row.speaks_next]
         rows = [row for row in rows if row.speaks_now]
+    pinned_ids = favourite_iso2s(g.get("user"))
+    pinned = [row for row in rows if row.iso2 in pinned_ids]
     return {
-        "rows": rows,
+        "rows": [row for row in rows if row.iso2 not in pinned_ids],
+        "pinned": pinned,
+        "pinned_iso2s": pinned_ids,
+        "total": len(every),
         "later": later,
         "gaps": [row for row in rows if row.gap],
         "query": query,

@@ -39,38 +39,164 @@
       .catch(function () {});
   }
 
-  /* The duty board: filter as you type, refresh every minute without reloading the page. */
+  /* The duty board: filter as you type (here, then on the server for a compact answer), refresh
+     every minute while the tab is visible, keep focus and scroll, and say plainly when stale. */
   function board() {
     var form = document.getElementById("board-filters");
     var rows = document.getElementById("board-rows");
-    if (!form || !rows) { return; }
+    var status = document.getElementById("board-status");
+    if (!form || !rows || !status) { return; }
     var q = form.querySelector("#q");
+    var updatedEl = document.getElementById("board-updated-at");
+    var staleEl = document.getElementById("board-stale");
+    var refreshButton = document.getElementById("board-refresh");
+    var EVERY = 60000;
+    var lastOk = Date.now();
+    var lastTime = "";
+    var timer = null;
+    var inFlight = null;
+    var ended = false;
+
     function applyFilter() {
       var wanted = fold(q.value);
+      var shown = 0;
       rows.querySelectorAll("[data-search]").forEach(function (el) {
         var names = el.getAttribute("data-search").split("|");
         var hit = !wanted || names.some(function (name) { return name.indexOf(wanted) !== -1; });
         el.hidden = !hit;
+        if (hit && el.id) { shown++; }
       });
+      rows.querySelectorAll("table.board").forEach(function (table) {
+        table.hidden = !table.querySelector("tbody tr[id]:not([hidden])");
+      });
+      var none = document.getElementById("board-no-match");
+      if (none) { none.hidden = shown > 0 || !rows.querySelector("[data-search]"); }
     }
-    q.addEventListener("input", applyFilter);
+
+    function readFresh() {
+      var fresh = document.getElementById("board-fresh");
+      if (!fresh) { return; }
+      lastTime = fresh.getAttribute("data-time") || lastTime;
+      if (updatedEl) { updatedEl.textContent = fresh.getAttribute("data-updated"); }
+    }
+
+    function setStale(kind) {
+      var text = kind ? (status.getAttribute("data-" + kind) || "").replace("%(time)s", lastTime) : "";
+      staleEl.textContent = text;
+      staleEl.hidden = !kind;
+      status.classList.toggle("is-stale", !!kind);
+    }
+
+    function params() {
+      var p = new URLSearchParams(new FormData(form));
+      ["q", "speaks"].forEach(function (k) { if (!p.get(k)) { p.delete(k); } });
+      return p;
+    }
+
     function refresh() {
-      var params = new URLSearchParams(new FormData(form));
-      params.delete("q");  /* the text filter is applied here, so refreshed rows keep every Party */
-      fetch(form.getAttribute("data-rows-url") + "?" + params.toString(), { credentials: "same-origin" })
+      if (inFlight) { inFlight.abort(); }
+      var controller = window.AbortController ? new AbortController() : null;
+      inFlight = controller;
+      var p = params();
+      return fetch(form.getAttribute("data-rows-url") + "?" + p.toString(), {
+        credentials: "same-origin", cache: "no-store", signal: controller ? controller.signal : undefined,
+        headers: { "X-Art35-Background": "1" }  /* a background read: not activity for the session */
+      })
         .then(function (resp) {
-          if (!resp.ok || resp.redirected) { throw new Error("stale session"); }
+          if (resp.status === 401) {
+            /* The session ended: show no stale names and numbers, say so, stop refreshing. */
+            rows.innerHTML = "";
+            ended = true;
+            clearInterval(timer);
+            timer = null;
+            setStale("ended");
+            throw new Error("ended");
+          }
+          if (!resp.ok || resp.redirected) { throw new Error("refresh failed"); }
           return resp.text();
         })
-        .then(function (html) { rows.innerHTML = html; applyFilter(); })
-        .catch(function () {});
+        .then(function (html) {
+          /* Keep the reader where they were: the focused control and the scroll position. */
+          var active = document.activeElement;
+          var focusId = active && rows.contains(active) ? active.id : null;
+          var y = window.scrollY;
+          rows.innerHTML = html;
+          applyFilter();
+          if (focusId) {
+            var again = document.getElementById(focusId);
+            if (again) { again.focus({ preventScroll: true }); }
+          }
+          window.scrollTo(0, y);
+          readFresh();
+          lastOk = Date.now();
+          setStale(null);
+          wirePins();
+        })
+        .catch(function (err) {
+          if (err && (err.name === "AbortError" || err.message === "ended")) { return; }
+          setStale(navigator.onLine === false ? "offline" : "stale");
+        })
+        .then(function () { if (inFlight === controller) { inFlight = null; } });
     }
-    setInterval(refresh, 60000);
-    if (q.value) {
-      /* The server filtered by ?q=; fetch every row once so editing the box finds any Party. */
+
+    function schedule() {
+      clearInterval(timer);
+      timer = null;
+      if (ended || document.visibilityState === "hidden") { return; }
+      timer = setInterval(function () {
+        refresh();
+        if (Date.now() - lastOk > 2.5 * EVERY) { setStale(navigator.onLine === false ? "offline" : "stale"); }
+      }, EVERY);
+    }
+
+    /* A pin is a form that works without this script; here it is sent in place. */
+    function wirePins() {
+      rows.querySelectorAll("form.pin").forEach(function (pin) {
+        if (pin.dataset.wired) { return; }
+        pin.dataset.wired = "1";
+        pin.addEventListener("submit", function (event) {
+          event.preventDefault();
+          var button = pin.querySelector("button");
+          var body = new FormData(pin);
+          body.set("pin", button.value);
+          fetch(pin.action, {
+            method: "POST", body: body, credentials: "same-origin",
+            headers: { "X-CSRF-Token": csrf, "X-Fragment": "1" }
+          }).then(function (resp) {
+            if (!resp.ok) { throw new Error("pin failed"); }
+            button.focus();
+            return refresh();
+          }).catch(function () { pin.submit(); });
+        });
+      });
+    }
+
+    var serverFilter = debounce(function () {
+      var p = params();
+      history.replaceState(null, "", location.pathname + (p.toString() ? "?" + p.toString() : ""));
       refresh();
+    }, 350);
+    q.addEventListener("input", function () { applyFilter(); serverFilter(); });
+    form.addEventListener("submit", function (event) {
+      if (form.querySelector("#speaks").value === (new URLSearchParams(location.search).get("speaks") || "")) {
+        event.preventDefault();
+        serverFilter();
+      }
+    });
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "visible" && Date.now() - lastOk > EVERY) { refresh(); }
+      schedule();
+    });
+    window.addEventListener("offline", function () { setStale("offline"); });
+    window.addEventListener("online", refresh);
+    if (refreshButton) {
+      refreshButton.hidden = false;
+      refreshButton.addEventListener("click", refresh);
     }
+    readFresh();
     applyFilter();
+    wirePins();
+    schedule();
   }
 
   /* Repeated rows (phones, languages, members, windows): add one more from its template. */
