@@ -181,7 +181,7 @@ def test_load_parties_reads_the_reference_list_once(runner):
     assert albania.name == "Albania" and albania.status == "party"
     assert albania.in_force_date.isoformat() == "2004-07-01"
     second = runner.invoke(args=["directory", "load-parties"])
-    assert "created: nothing" in second.output
+    assert f"0 added, {count} of the reference list's {count} already present" in second.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Party)) == count
 
 

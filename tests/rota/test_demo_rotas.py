@@ -250,8 +250,11 @@ def test_loading_again_changes_nothing(demo):
     with app.app_context():
         before = _counts()
         result = app.test_cli_runner().invoke(args=["demo", "load"])
-        assert result.exit_code == 0
+        assert result.exit_code == 1  # a refusal, so scripts notice
         assert "nothing changed" in result.output
+        assert _counts() == before
+        skipped = app.test_cli_runner().invoke(args=["demo", "load", "--skip-if-data"])
+        assert skipped.exit_code == 0 and "not loaded (as asked)" in skipped.output
         assert _counts() == before
         db.session.remove()
 
@@ -264,8 +267,10 @@ def test_demo_load_leaves_a_database_with_data_untouched(runner, existing):
         make_user("secretariat")
     before = _counts()
     result = runner.invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
-    assert "demo data not loaded, nothing changed" in result.output
+    assert result.exit_code == 1, result.output
+    assert "Error: the database already holds data: demo data not loaded, nothing changed" in (
+        result.output
+    )
     assert _counts() == before
 
 
