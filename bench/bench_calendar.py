@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import secrets
 import statistics
 import subprocess
 import sys
@@ -32,6 +33,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
+
+# A throwaway session key for this run: the app refuses to start without one.
+os.environ.setdefault("SECRET_KEY", secrets.token_hex(32))
 
 BENCH_LIMITS = {
     key: os.environ.get(key, "100000 per second")

@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import secrets
 import signal
 import sqlite3
 import subprocess
@@ -31,6 +32,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+
+# A throwaway session key for this run: the app refuses to start without one.
+os.environ.setdefault("SECRET_KEY", secrets.token_hex(32))
 
 BENCH_LIMITS = {
     key: os.environ.get(key, "100000 per second")

@@ -18,6 +18,7 @@ import argparse
 import copy
 import os
 import random
+import secrets
 import sys
 import time
 from dataclasses import dataclass
@@ -26,6 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+
+# A throwaway session key for this run: the app refuses to start without one.
+os.environ.setdefault("SECRET_KEY", secrets.token_hex(32))
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:

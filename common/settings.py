@@ -39,7 +39,14 @@ def load_settings(instance_path: str, env: Mapping[str, str] | None = None) -> d
         raise SettingsError(f"PUBLIC_BASE_URL must start with http:// or https://, got {public!r}")
     return {
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SECRET_KEY": env.get("SECRET_KEY") or "dev-only-not-secret",
+        # No fallback: without a key the app refuses to start (validate_settings says how).
+        "SECRET_KEY": _secret_key(env),
+        # Rotation: the old keys still verify cookies while new ones are signed with SECRET_KEY.
+        "SECRET_KEY_FALLBACKS": [k for k in env.get("SECRET_KEY_FALLBACKS", "").split(",") if k],
+        "SESSION_IDLE_MINUTES": _int(env, "SESSION_IDLE_MINUTES", 30),
+        "SESSION_ABSOLUTE_HOURS": _int(env, "SESSION_ABSOLUTE_HOURS", 12),
+        "REQUIRE_SECOND_FACTOR": env.get("REQUIRE_SECOND_FACTOR", "").lower()
+        in ("1", "true", "yes"),
         "PUBLIC_BASE_URL": public,
         # Behind https, the session cookie must never travel over plain http.
         "SESSION_COOKIE_SECURE": public.startswith("https://"),
@@ -55,10 +62,37 @@ def load_settings(instance_path: str, env: Mapping[str, str] | None = None) -> d
     }
 
 
+MIN_SECRET_KEY_LENGTH = 32
+HOW_TO_MAKE_A_KEY = (
+    "generate one with `python3 -c 'import secrets; print(secrets.token_hex(32))'` and set it as "
+    "SECRET_KEY in the environment, or write it to a file readable only by the service and set "
+    "SECRET_KEY_FILE to its path (`make run` does this for local development)"
+)
+
+
+def _secret_key(env: Mapping[str, str]) -> str | None:
+    """SECRET_KEY, else the contents of the file SECRET_KEY_FILE names, else None."""
+    if env.get("SECRET_KEY"):
+        return env["SECRET_KEY"]
+    path = env.get("SECRET_KEY_FILE")
+    if not path:
+        return None
+    try:
+        return Path(path).read_text(encoding="utf-8").strip() or None
+    except OSError as exc:
+        raise SettingsError(f"SECRET_KEY_FILE {path!r} cannot be read: {exc.strerror}") from None
+
+
 def validate_settings(config: Mapping[str, Any]) -> None:
     """Refuse to start with settings that cannot work; say which one and why."""
-    if config.get("ENV_IS_PRODUCTION") and config.get("SECRET_KEY") == "dev-only-not-secret":
-        raise SettingsError("SECRET_KEY must be set in production")
+    key = config.get("SECRET_KEY")
+    if not key:
+        raise SettingsError("SECRET_KEY is not set: " + HOW_TO_MAKE_A_KEY)
+    if len(str(key)) < MIN_SECRET_KEY_LENGTH and not config.get("TESTING"):
+        raise SettingsError(
+            f"SECRET_KEY is too short ({len(str(key))} characters, at least "
+            f"{MIN_SECRET_KEY_LENGTH}): " + HOW_TO_MAKE_A_KEY
+        )
     uri = config.get("SQLALCHEMY_DATABASE_URI", "")
     if not uri.startswith(("sqlite", "postgresql")):
         raise SettingsError(

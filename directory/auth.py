@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import hmac
+from datetime import timedelta
 
-from flask import g, request, session
+from flask import current_app, g, request, session
 
 from common.clock import now
 from common.db import db
 from common.errors import Problem
 from directory.accounts import check_token, user_for_token
 from directory.models import User
+from directory.sessions import Limits, find_session
 
 OPEN_API_PATHS = ("/api/v1/openapi.json", "/api/v1/docs")
 
 
 #: Session key of the browser's CSRF token (set by the web pages).
 CSRF_SESSION_KEY = "_csrf"
+#: Session key of the server session's secret (the cookie carries nothing else about the user).
+SESSION_ID_KEY = "sid"
+#: Sent by the pages' own periodic refreshes: they read, they do not count as activity.
+BACKGROUND_HEADER = "X-Art35-Background"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -32,13 +38,26 @@ def load_user() -> User | None:
     return _session_user() if secret is None else user_for_token(secret, now())
 
 
+def session_limits() -> Limits:
+    """The idle and absolute session lifetimes from the settings."""
+    config = current_app.config
+    return Limits(
+        idle=timedelta(minutes=config.get("SESSION_IDLE_MINUTES", 30)),
+        absolute=timedelta(hours=config.get("SESSION_ABSOLUTE_HOURS", 12)),
+    )
+
+
 def _session_user() -> User | None:
-    user_id = session.get("user_id") if session else None
-    if isinstance(user_id, int):
-        user = db.session.get(User, user_id)
-        if user is not None and user.active:
-            return user
-    return None
+    """The user of a live server session; why it ended goes to g.session_ended."""
+    secret = session.get(SESSION_ID_KEY) if session else None
+    g.session_id = None
+    if not isinstance(secret, str):
+        return None
+    background = request.headers.get(BACKGROUND_HEADER) == "1"
+    found = find_session(secret, now(), session_limits(), activity=not background)
+    g.session_id = found.session_id if found.user is not None else None
+    g.session_ended = found.ended
+    return found.user
 
 
 def _check_session_csrf() -> None:

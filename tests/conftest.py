@@ -24,6 +24,8 @@ from directory import accounts
 from directory.models import Party, Person, User
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+# Servers and workers the tests start read the environment: they need a session key too.
+os.environ.setdefault("SECRET_KEY", "test-only-" + os.urandom(16).hex())
 
 
 class Clock:
@@ -65,6 +67,9 @@ def make_app(url: str, **extra: Any) -> Flask:
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": url.replace("postgresql://", "postgresql+psycopg://", 1),
         "SECRET_KEY": "test",
+        # Page tests move the clock by days while signed in; tests/auth sets the real limits.
+        "SESSION_IDLE_MINUTES": 60 * 24 * 365,
+        "SESSION_ABSOLUTE_HOURS": 24 * 365 * 2,
         "PUBLIC_BASE_URL": "http://art35.test",
         "TWILIO_ACCOUNT_SID": None,
         "TWILIO_AUTH_TOKEN": None,

@@ -104,9 +104,11 @@ def test_session_writes_to_the_api_need_the_csrf_header(app, client):
     from tests.conftest import make_user
 
     make_party("FR", "France")
+    from tests.web.conftest import sign_in
+
     user, _headers = make_user("secretariat")
+    sign_in(client, user)
     with client.session_transaction() as sess:
-        sess["user_id"] = user.id
         sess["_csrf"] = "token-of-the-page"
     body = {"full_name": "X"}
     assert (

@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
@@ -153,7 +153,7 @@ def _user_view(user: User) -> dict[str, Any]:
 @bp.post("/secretariat/users/new")
 @secretariat_only
 def new_user() -> Any:
-    """An account for someone; give a password now or later."""
+    """An account for someone, who sets their own password through a one-time link."""
     form = request.form
     email = forms.text_or_none(form, "email") or ""
     role = form.get("role") or ""
@@ -161,20 +161,25 @@ def new_user() -> Any:
     try:
         party = directory.get_party(party_iso2) if party_iso2 else None
         try:
-            user = accounts.create_user(
-                email, role, now(), party=party, password=form.get("password") or None
-            )
+            user = accounts.create_user(email, role, now(), party=party)
         except ValueError as exc:
             raise Problem(422, str(exc), errors=[_user_error(str(exc))]) from None
         _user_audit(current_user(), "create", user, None, _user_view(user))
+        link, mailed = _password_link(user)
         db.session.commit()
     except Problem as problem:
         db.session.rollback()
-        values = form.copy()
-        values.pop("password", None)
-        return _users_page(forms.failed(problem, values), problem.status)
+        return _users_page(forms.failed(problem, form.copy()), problem.status)
     flash(_("The account %(email)s is created.", email=user.email), "success")
-    return redirect(url_for("web.user_page", user_id=user.id))
+    return _user_detail(user, link=None if mailed else link)
+
+
+def _password_link(user: User) -> tuple[str, bool]:
+    """A one-time set-password link (24 h), e-mailed when mail is set up; (url, mailed)."""
+    secret = accounts.create_password_link(user, now())
+    url = current_app.config["PUBLIC_BASE_URL"] + url_for("web.set_password_page", token=secret)
+    accounts.record_security(current_user(), "password_link", user, now())
+    return url, accounts.send_password_link(user, url)
 
 
 def _user_error(reason: str) -> dict[str, str]:
@@ -194,16 +199,23 @@ def _user_detail(
     user: User,
     *,
     secret: str | None = None,
+    link: str | None = None,
     state: forms.FormState | None = None,
     status: int = 200,
 ) -> Any:
+    from directory import factors, sessions
+
     page = render_template(
         "web/user.html",
         user=user,
         tokens=accounts.list_tokens(user),
         secret=secret,
+        link=link,
         state=state or forms.FormState(),
         at=now(),
+        has_factor=factors.has_second_factor(user),
+        passkey_count=len(factors.passkeys_of(user)),
+        sign_ins=sessions.recent_sessions(user, 5),
     )
     return page, status
 
@@ -217,15 +229,51 @@ def user_page(user_id: int) -> Any:
 @bp.post("/secretariat/users/<int:user_id>/password")
 @secretariat_only
 def user_password(user_id: int) -> Any:
+    """A password reset: a one-time link for the user (the secretariat never knows the password)."""
     user = accounts.get_user(user_id)
-    try:
-        accounts.set_password(user, request.form.get("password") or "")
-    except ValueError as exc:
-        problem = Problem(422, str(exc), errors=[{"field": "password", "reason": str(exc)}])
-        return _user_detail(user, state=forms.failed(problem, MultiDict()), status=422)
-    _user_audit(current_user(), "update", user, None, {"password": "changed"})
+    link, mailed = _password_link(user)
     db.session.commit()
-    flash(_("The password is set."), "success")
+    if mailed:
+        flash(
+            _("A link to set a new password is e-mailed to %(email)s.", email=user.email), "success"
+        )
+        return redirect(url_for("web.user_page", user_id=user.id))
+    return _user_detail(user, link=link)
+
+
+@bp.post("/secretariat/users/<int:user_id>/sign-out")
+@secretariat_only
+def user_sign_out(user_id: int) -> Response:
+    """End every session of the user at once (a lost laptop, a departure)."""
+    from directory import sessions
+
+    user = accounts.get_user(user_id)
+    count = sessions.end_user_sessions(user, now(), "signed out by the secretariat", current_user())
+    accounts.record_security(
+        current_user(),
+        "session_ended",
+        user,
+        now(),
+        reason="signed out by the secretariat",
+        count=count,
+    )
+    db.session.commit()
+    flash(_("Every session of this account is ended."), "success")
+    return redirect(url_for("web.user_page", user_id=user.id))
+
+
+@bp.post("/secretariat/users/<int:user_id>/reset-factors")
+@secretariat_only
+def user_reset_factors(user_id: int) -> Response:
+    """Forget the user's app, passkeys and recovery codes (a lost phone); their sessions end."""
+    from directory import factors, sessions
+
+    user = accounts.get_user(user_id)
+    factors.reset_factors(user)
+    sessions.end_user_sessions(user, now(), "second factor reset", current_user())
+    accounts.record_security(current_user(), "factors_reset", user, now())
+    db.session.commit()
+    flash(_("The second factors of this account are reset."), "success")
     return redirect(url_for("web.user_page", user_id=user.id))
 
 
@@ -240,6 +288,10 @@ def user_active(user_id: int) -> Response:
     before = _user_view(user)
     accounts.set_active(user, request.form.get("active") == "on")
     _user_audit(current_user(), "update", user, before, _user_view(user))
+    if not user.active:
+        from directory import sessions
+
+        sessions.end_user_sessions(user, now(), "deactivated", current_user())
     db.session.commit()
     flash(_("The account is updated."), "success")
     return redirect(url_for("web.user_page", user_id=user.id))
@@ -251,8 +303,22 @@ def new_token(user_id: int) -> Any:
     """A new API token: its secret is shown on this answer only, never stored or shown again."""
     user = accounts.get_user(user_id)
     name = (forms.text_or_none(request.form, "name") or "web")[:100]
-    token, secret = accounts.create_token(user, name, now())
-    _user_audit(current_user(), "update", user, None, {"token_created": token.id})
+    days = (request.form.get("expires_in_days") or "").strip()
+    if days and (not days.isdigit() or not 1 <= int(days) <= 3650):
+        reason = "expiry must be a whole number of days from 1 to 3650"
+        problem = Problem(422, reason, errors=[{"field": "expires_in_days", "reason": reason}])
+        return _user_detail(user, state=forms.failed(problem, request.form.copy()), status=422)
+    expires_at = now() + timedelta(days=int(days)) if days else None
+    token, secret = accounts.create_token(user, name, now(), expires_at=expires_at)
+    accounts.record_security(
+        current_user(),
+        "token_created",
+        user,
+        now(),
+        token=token.id,
+        name=name,
+        expires_at=expires_at.isoformat() if expires_at else None,
+    )
     db.session.commit()
     return _user_detail(user, secret=secret)
 
@@ -262,7 +328,7 @@ def new_token(user_id: int) -> Any:
 def revoke_token(token_id: int) -> Response:
     token = accounts.get_token(token_id)
     accounts.revoke_token(token, now())
-    _user_audit(current_user(), "update", token.user, None, {"token_revoked": token.id})
+    accounts.record_security(current_user(), "token_revoked", token.user, now(), token=token.id)
     db.session.commit()
     flash(_("The token is revoked."), "success")
     return redirect(url_for("web.user_page", user_id=token.user_id))

@@ -15,11 +15,13 @@ from flask_babel import gettext as _
 from flask_babel import refresh
 from werkzeug.exceptions import HTTPException
 
+from common.clock import now
 from common.db import db
 from common.errors import Problem
 from common.i18n import UI_LOCALES, ui_locale
+from directory import sessions
 from directory.access import can_edit_party
-from directory.auth import load_user
+from directory.auth import BACKGROUND_HEADER, SESSION_ID_KEY, load_user
 from directory.models import User
 from directory.values import parse_timezone
 from web import bp, hooks
@@ -28,7 +30,17 @@ from web.messages import translate_reason
 F = TypeVar("F", bound=Callable[..., Any])
 
 CSRF_KEY = "_csrf"
-PUBLIC_ENDPOINTS = frozenset({"web.login", "web.static", "web.set_viewer_zone"})
+PUBLIC_ENDPOINTS = frozenset(
+    {
+        "web.login",
+        "web.static",
+        "web.set_viewer_zone",
+        "web.second_factor",
+        "web.passkey_sign_in_options",
+        "web.passkey_sign_in",
+        "web.set_password_page",
+    }
+)
 
 # Pages load only their own scripts and styles: no CDN, no inline code (closed networks, XSS).
 SECURITY_HEADERS = {
@@ -57,8 +69,13 @@ def _csrf_ok() -> bool:
     return isinstance(expected, str) and hmac.compare_digest(sent.encode(), expected.encode())
 
 
-def start_session(user: User) -> None:
-    """A fresh session for a user who just proved who they are (new CSRF token too).
+def client_address() -> str:
+    """The client's address (ProxyFix sets remote_addr from trusted proxies only)."""
+    return (request.remote_addr or "?")[:45]
+
+
+def start_session(user: User, second_factor: str | None = None) -> None:
+    """A fresh server session for a user who just proved who they are (new CSRF token too).
 
     The user's remembered language wins; if they never chose one, the one they used on the
     login page becomes theirs.
@@ -67,7 +84,13 @@ def start_session(user: User) -> None:
     tz = session.get("tz")
     session.clear()
     session.permanent = True
-    session["user_id"] = user.id
+    session[SESSION_ID_KEY] = sessions.start_session(
+        user,
+        now(),
+        address=client_address(),
+        browser=request.user_agent.string,
+        second_factor=second_factor,
+    )
     if user.locale in UI_LOCALES:
         session["lang"] = user.locale
     elif lang in UI_LOCALES:
@@ -78,8 +101,11 @@ def start_session(user: User) -> None:
     csrf_token()
 
 
-def end_session() -> None:
-    """Forget the user but keep the language they read in."""
+def end_session(reason: str | None = None) -> None:
+    """Forget the user (ending the server session when `reason` is given); keep the language."""
+    session_id = g.get("session_id")
+    if reason and session_id is not None:
+        sessions.end_session(session_id, now(), reason, g.get("user"))
     lang = session.get("lang")
     session.clear()
     if lang:
@@ -103,10 +129,47 @@ def _before() -> Response | None:
     if request.method == "POST" and not _csrf_ok():
         abort(400, description="csrf")
     if g.user is None and request.endpoint not in PUBLIC_ENDPOINTS:
+        if request.headers.get(BACKGROUND_HEADER) == "1":
+            # A page's background refresh: say plainly that the session ended (no redirect).
+            return Response(_("Your session has ended: sign in again."), status=401)
         if request.method == "GET":
             return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
         abort(401)
+    if g.user is not None and request.endpoint not in ENROLMENT_ENDPOINTS:
+        gate = _second_factor_gate(g.user)
+        if gate is not None:
+            return gate
     return None
+
+
+#: Pages a user may reach while the secretariat's second-factor requirement is not yet met.
+ENROLMENT_ENDPOINTS = frozenset(
+    {
+        "web.account_security",
+        "web.totp_start",
+        "web.totp_confirm",
+        "web.passkey_options",
+        "web.passkey_add",
+        "web.recovery_codes",
+        "web.change_password",
+        "web.logout",
+        "web.static",
+        "web.set_viewer_zone",
+    }
+)
+
+
+def _second_factor_gate(user: User) -> Response | None:
+    """With REQUIRE_SECOND_FACTOR, a session without a second factor may only enrol one."""
+    from flask import current_app
+
+    from directory.factors import has_second_factor
+
+    if not current_app.config.get("REQUIRE_SECOND_FACTOR") or has_second_factor(user):
+        return None
+    if request.method == "GET":
+        return redirect(url_for("web.account_security"))
+    return Response(status=403)
 
 
 @bp.after_request

@@ -20,9 +20,14 @@ NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)  # a Tuesday; 13:00 in Paris
 
 
 def sign_in(client, user, lang: str | None = None) -> None:
-    """Put the user in the client's session, as the login page does."""
+    """Start a server session for the user and put it in the client's cookie, as sign-in does."""
+    from common.clock import now as clock_now
+    from directory.sessions import start_session
+
+    secret = start_session(user, clock_now(), address="127.0.0.1", browser="test client")
+    db.session.commit()
     with client.session_transaction() as session:
-        session["user_id"] = user.id
+        session["sid"] = secret
         session["_csrf"] = CSRF
         if lang:
             session["lang"] = lang
