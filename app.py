@@ -49,6 +49,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(settings)
     validate_settings(app.config)
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    _register_delivery(app)  # first: compression must run after every other response hook
 
     db.init_app(app)
     with app.app_context():
@@ -102,6 +103,12 @@ def _register_api(app: Flask) -> None:
         PERSON_DELETE_GUARDS.append(rota_membership_guard)
     if on_rota_change not in ROTA_CHANGE_LISTENERS:
         ROTA_CHANGE_LISTENERS.append(on_rota_change)
+
+
+def _register_delivery(app: Flask) -> None:
+    from web.assets import init_assets
+
+    init_assets(app)
 
 
 def _register_pages(app: Flask) -> None:
