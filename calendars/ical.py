@@ -509,14 +509,18 @@ def _occurrences(
     return found
 
 
-def _check_expansion_cost(component: icalendar.Component, until: datetime) -> float:
+def _check_expansion_cost(
+    component: icalendar.Component, since: datetime, until: datetime
+) -> tuple[float, float]:
     """Refuse rules whose expansion would take seconds (dateutil walks from DTSTART on).
 
-    Returns the estimated candidate instants, so the whole file's total can be bounded too.
+    Returns the estimated candidate instants and the estimated occurrences in the window (at
+    least the true count), so the whole file's totals are bounded before anything expands.
     """
     start = component["DTSTART"].dt
     days = max((until - start).total_seconds() / 86400, 1.0)
-    total = 1.0 + sum(len(getattr(p, "dts", [p])) for p in _values(component.get("RDATE", [])))
+    dates = sum(len(getattr(p, "dts", [p])) for p in _values(component.get("RDATE", [])))
+    total = occurrences = 1.0 + dates
     for name in ("RRULE", "EXRULE"):
         for rule in _values(component.get(name, [])):
             if not isinstance(rule, icalendar.vRecur):
@@ -525,16 +529,34 @@ def _check_expansion_cost(component: icalendar.Component, until: datetime) -> fl
             if freq not in _CANDIDATES_PER_DAY:
                 raise _RejectedError(f"unreadable {name}: no valid FREQ")
             interval = max(int((rule.get("INTERVAL") or [1])[0]), 1)
-            steps = _CANDIDATES_PER_DAY[freq] / interval * days
+            per_day = _CANDIDATES_PER_DAY[freq] / interval
             for part in _EXPANDING_PARTS:
-                steps *= max(len(rule.get(part) or ()), 1)
+                per_day *= max(len(rule.get(part) or ()), 1)
+            steps = per_day * days
             if steps > MAX_EXPANSION_STEPS:
                 raise _RejectedError(
                     f"its {name} is too frequent or starts too long ago to expand "
                     f"(FREQ={freq} from {_when(start)}); list the shifts individually"
                 )
             total += steps
-    return total
+            if name == "RRULE":
+                occurrences += _in_window(rule, per_day, start, since, until)
+    return total, occurrences
+
+
+def _in_window(
+    rule: icalendar.vRecur, per_day: float, start: datetime, since: datetime, until: datetime
+) -> float:
+    """At most how many times a rule fires in [since, until) (its COUNT and UNTIL respected)."""
+    end = until
+    rule_until = (rule.get("UNTIL") or [None])[0]
+    if isinstance(rule_until, datetime):
+        aware = rule_until if rule_until.tzinfo else rule_until.replace(tzinfo=start.tzinfo)
+        end = min(end, aware.astimezone(UTC))
+    begin = max(since, start.astimezone(UTC))
+    estimate = max((end - begin).total_seconds() / 86400, 0.0) * per_day + 1
+    count = (rule.get("COUNT") or [None])[0]
+    return min(estimate, float(count)) if isinstance(count, int) else estimate
 
 
 def expansion_budgets(
@@ -592,6 +614,7 @@ def parse_shifts_ics(
         series.setdefault(uid or f"\0no-uid-{index}", []).append(component)
 
     ready: list[tuple[str | None, list[icalendar.Component]]] = []
+    estimated = 0
     for key, components in series.items():
         uid = None if key.startswith("\0") else key
         rejected = False
@@ -606,14 +629,17 @@ def parse_shifts_ics(
                 rejected = True
         if not rejected:
             try:
-                cost = sum(_check_expansion_cost(component, until) for component in components)
+                costs = [_check_expansion_cost(c, since, until) for c in components]
             except (_RejectedError, TypeError, ValueError) as exc:
                 problems.append(ImportProblem(_describe(component), str(exc)))
                 rejected = True
         if rejected:
             continue
-        steps_budget.spend(int(cost))  # before anything is expanded
+        steps_budget.spend(int(sum(steps for steps, _ in costs)))  # before anything expands
+        estimated += int(sum(found for _, found in costs))
         ready.append((uid, components))
+    # The whole file's occurrences, estimated before any series expands, then counted as each does.
+    occurrence_budget.check(estimated)
 
     events: list[ImportedEvent] = []
     for uid, components in ready:
