@@ -436,6 +436,19 @@ def new_campaign() -> Any:
         for error in problem.errors:
             error["field"] = re.sub(r"\[\d+\]$", "", error["field"])
             error["reason"] = reason_text(error["reason"])
+        if problem.status == 409 and "campaign_id" in problem.extra:
+            problem.errors = [
+                {
+                    "field": "month",
+                    "reason": _(
+                        "%(month)s is already planned (campaign #%(id)s): a month is planned "
+                        "only once. Open that campaign to cancel it first, or choose another "
+                        "month.",
+                        month=month_name(data["month"], "yMMMM"),
+                        id=problem.extra["campaign_id"],
+                    ),
+                }
+            ]
         return _campaigns_page(forms.failed(problem, form.copy()), problem.status)
     flash(
         _(
@@ -459,6 +472,33 @@ def campaign(campaign_id: int) -> str:
         slots=slots,
         zone=viewer_zone(),
     )
+
+
+@bp.post("/campaigns/<int:campaign_id>/cancel")
+@secretariat_only
+def cancel_campaign(campaign_id: int) -> Any:
+    """Cancel a planned or running campaign (secretariat), after the page asked to confirm."""
+    if request.form.get("confirm") != "yes":
+        flash(_("Nothing was cancelled: tick the box to confirm."), "error")
+        return redirect(url_for("web.campaign", campaign_id=campaign_id), 303)
+    db.session.commit()  # end the read the sign-in opened: the service takes the write lock
+    try:
+        record = service.cancel_campaign(current_user(), campaign_id, now())
+        db.session.commit()
+    except Problem as problem:
+        db.session.rollback()
+        if problem.status != 409:
+            raise
+        flash(_("This campaign is already over or cancelled: nothing was changed."), "error")
+        return redirect(url_for("web.campaign", campaign_id=campaign_id), 303)
+    flash(
+        _(
+            "The campaign of %(month)s is cancelled: no further call will be placed.",
+            month=month_name(record.month, "yMMMM"),
+        ),
+        "success",
+    )
+    return redirect(url_for("web.campaign", campaign_id=campaign_id), 303)
 
 
 @bp.get("/campaigns/<int:campaign_id>/report")
