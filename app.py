@@ -15,6 +15,8 @@ from common.babel import init_babel
 from common.concurrency import register as register_concurrency_errors
 from common.db import configure_engine, db
 from common.errors import Problem, problem_from_http, problem_response
+from common.faults import register as register_faults
+from common.faults import rollback_quietly
 from common.headers import init_headers
 from common.limits import init_limits, trust_proxies
 from common.settings import load_settings, validate_settings
@@ -103,6 +105,7 @@ def _register_api(app: Flask) -> None:
         PERSON_DELETE_GUARDS.append(rota_membership_guard)
     if on_rota_change not in ROTA_CHANGE_LISTENERS:
         ROTA_CHANGE_LISTENERS.append(on_rota_change)
+    READINESS_DETAILS["bad_rotas"] = bad_rotas
 
 
 def _register_delivery(app: Flask) -> None:
@@ -126,9 +129,10 @@ def _register_errors(app: Flask) -> None:
     def _rollback_uncommitted(_exc: BaseException | None) -> None:
         # One commit per request: whatever a failed request left pending is dropped here,
         # so a rejected write can never ride along with a later commit.
-        db.session.rollback()
+        rollback_quietly(db.session)
 
     app.register_error_handler(Problem, problem_response)
+    register_faults(app)
     register_concurrency_errors(app)
     app.register_error_handler(HTTPException, lambda e: problem_response(problem_from_http(e)))
 

@@ -8,17 +8,16 @@ from typing import Any
 import marshmallow as ma
 from flask import Blueprint as FlaskBlueprint
 from flask import Response, current_app, request
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from calendars import ical_import
 from calendars import service as calendars
 from calendars.models import SCOPES
-from common.api import documents_problems, json_with_etag
+from common.api import Blueprint, documents_problems, json_with_etag
 from common.clock import now
 from common.db import db
 from common.errors import Problem, ProblemSchema
-from common.fields import AwareDateTime, StrictBoolean, StrictInteger
+from common.fields import AwareDateTime, StrictBoolean, StrictInteger, record_id
 from directory.auth import current_user
 from directory.schemas import QuerySchema, StrictSchema
 from rota import service as rota_service
@@ -46,9 +45,7 @@ class SubscriptionIn(StrictSchema):
         validate=validate.Regexp(r"^[A-Za-z]{2}$", error="an ISO 3166-1 alpha-2 code such as FR"),
         metadata={"description": "with scope party: the Party's ISO code"},
     )
-    person_id = StrictInteger(
-        validate=validate.Range(min=1), metadata={"description": "with scope person"}
-    )
+    person_id = record_id(metadata={"description": "with scope person"})
     tiers = fields.List(
         StrictInteger(validate=validate.Range(min=1, max=9)),
         validate=validate.Length(min=1, max=9),

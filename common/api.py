@@ -7,13 +7,15 @@ from typing import Any
 
 from flask import Response, json, request
 from flask_smorest import Api as SmorestApi
+from flask_smorest import Blueprint as SmorestBlueprint
 from werkzeug.exceptions import HTTPException
 
 from common.errors import Problem, ProblemSchema, problem_from_http, problem_response
+from common.openapi import BoundedParser, ProblemDocs
 
 
-class Api(SmorestApi):
-    """flask-smorest with RFC 9457 error bodies."""
+class Api(ProblemDocs, SmorestApi):
+    """flask-smorest with RFC 9457 error bodies, documented as such (common.openapi)."""
 
     ERROR_SCHEMA = ProblemSchema
 
@@ -22,6 +24,12 @@ class Api(SmorestApi):
 
 
 api = Api()
+
+
+class Blueprint(SmorestBlueprint):
+    """Every API blueprint: inputs read by the bounded parser (depth, NUL, 415)."""
+
+    ARGUMENTS_PARSER = BoundedParser()
 
 
 def etag_of(payload: Any) -> str:

@@ -14,18 +14,37 @@ PROBLEM_MIME = "application/problem+json"
 
 
 class FieldError(ma.Schema):
-    field = ma.fields.String(metadata={"description": "Dotted path of the bad field"})
-    reason = ma.fields.String()
+    field = ma.fields.String(
+        required=True,
+        metadata={"description": "Dotted path of the bad field, e.g. phones[0].number"},
+    )
+    reason = ma.fields.String(required=True)
 
 
 class ProblemSchema(ma.Schema):
-    """The body of every error answer (documentation only)."""
+    """The body of every error answer (RFC 9457; documentation only).
 
-    type = ma.fields.String()
-    title = ma.fields.String()
-    status = ma.fields.Integer()
-    detail = ma.fields.String()
-    errors = ma.fields.List(ma.fields.Nested(FieldError))
+    Besides the standard members, some answers carry an extension member: `errors` (422, one
+    entry per bad field), `conflict` (409, the record in the way), `retry_after` (429, seconds),
+    `campaign_id` (409 on a campaign) or `report` (422 of an iCal import).
+    """
+
+    class Meta:
+        unknown = ma.INCLUDE  # RFC 9457 extension members may be added
+
+    type = ma.fields.String(required=True, metadata={"example": "about:blank"})
+    title = ma.fields.String(required=True)
+    status = ma.fields.Integer(required=True, metadata={"minimum": 400, "maximum": 599})
+    detail = ma.fields.String(required=True)
+    errors = ma.fields.List(
+        ma.fields.Nested(FieldError), metadata={"description": "422: each bad field and why"}
+    )
+    conflict = ma.fields.Dict(
+        metadata={"description": "409: the existing record in the way, e.g. an override"}
+    )
+    retry_after = ma.fields.Integer(metadata={"description": "429: seconds to wait"})
+    campaign_id = ma.fields.Integer(metadata={"description": "409: the campaign in the way"})
+    report = ma.fields.Dict(metadata={"description": "422 of an import: the whole report"})
 
 
 class Problem(Exception):  # noqa: N818 -- "Problem" is the RFC 9457 word
@@ -123,4 +142,9 @@ def problem_from_http(error: HTTPException) -> Problem:
     if status == 400 and any("Invalid JSON" in e["reason"] for e in errors):
         detail = "the request body is not valid JSON"
     headers = dict(data.get("headers") or {})
+    if status == 405:
+        # RFC 9110 §15.5.6: a 405 names the methods the resource has.
+        allow = dict(error.get_headers()).get("Allow")
+        if allow:
+            headers["Allow"] = allow
     return Problem(status, detail, errors=errors, title=error.name, headers=headers)

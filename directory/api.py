@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from flask import Response
-from flask_smorest import Blueprint
 
-from common.api import check_if_match, documents_problems, json_with_etag
+from common.api import Blueprint, check_if_match, documents_problems, json_with_etag
 from common.clock import now
 from common.db import db
 from common.errors import not_found

@@ -7,7 +7,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from common.fields import LocalTime, Parsed, StrictBoolean, text
+from common.fields import LocalTime, Parsed, StrictBoolean, query_id, text
 from directory.models import (
     CONTACT_POINT_KINDS,
     LANGUAGE_LEVELS,
@@ -71,7 +71,7 @@ class PersonIn(StrictSchema):
 class PersonPatch(PersonIn):
     """Same fields as creation, all optional; lists given replace the stored ones."""
 
-    full_name = text(200)
+    full_name = text(200, allow_none=False, min_len=1)
     active = StrictBoolean()
     phones = fields.List(fields.Nested(PhoneIn), validate=validate.Length(max=10))
     languages = fields.List(fields.Nested(LanguageIn), validate=validate.Length(max=20))
@@ -101,7 +101,7 @@ class MlaAuthorityIn(StrictSchema):
 class ContactPointIn(StrictSchema):
     unit_name = text(300, required=True)
     kind = fields.String(required=True, validate=validate.OneOf(CONTACT_POINT_KINDS))
-    address = text(1000)
+    address = text(1000, multiline=True)
     email = Parsed(parse_email, allow_none=True)
     desk_phone = fields.String(allow_none=True, validate=validate.Length(max=40))
     timezone = Parsed(parse_timezone, required=True)
@@ -129,13 +129,13 @@ class PartyIn(StrictSchema):
     signed_date = fields.Date(allow_none=True)
     ratified_date = fields.Date(allow_none=True)
     in_force_date = fields.Date(allow_none=True)
-    source = text(1000)
-    notes = text(2000)
+    source = text(1000, multiline=True)
+    notes = text(2000, multiline=True)
 
 
 class PartyPatch(PartyIn):
     iso2 = fields.String(dump_only=True)
-    name = text(120)
+    name = text(120, allow_none=False, min_len=1)
     status = fields.String(validate=validate.OneOf(PARTY_STATUSES))
 
 
@@ -159,7 +159,7 @@ class AuditQuery(QuerySchema):
     party = fields.String(validate=validate.Regexp(r"^[A-Za-z]{2}$"))
     entity = fields.String(validate=validate.Length(max=32))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    before_id = fields.Integer(validate=validate.Range(min=1))
+    before_id = query_id()
 
 
 # --- documented answers (the presenters in present.py build them) ---------------------------

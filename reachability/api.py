@@ -7,9 +7,8 @@ and the person's Party admins; campaigns are the secretariat's.
 from __future__ import annotations
 
 from flask import Response, current_app, request, url_for
-from flask_smorest import Blueprint
 
-from common.api import documents_problems, json_with_etag
+from common.api import Blueprint, documents_problems, json_with_etag
 from common.clock import now
 from common.db import db
 from directory import service as directory

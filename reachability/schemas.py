@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from common.fields import Parsed, StrictInteger
+from common.fields import Parsed, record_id
 from directory.schemas import StrictSchema
 from reachability.models import ATTEMPT_KINDS, ATTEMPT_STATES, CAMPAIGN_STATUSES
 from reachability.planning import OUTCOMES, WINDOWS, parse_month
 
 
 class OnDemandCallIn(StrictSchema):
-    person_id = StrictInteger(required=True, validate=validate.Range(min=1))
+    person_id = record_id(required=True)
     phone = fields.String(
         allow_none=True,
         validate=validate.Length(min=1, max=40),

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Response, current_app, json
-from flask_smorest import Blueprint
 
 from common.api import (
+    Blueprint,
     check_if_match,
     documents_problems,
     json_bytes_with_etag,

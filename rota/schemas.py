@@ -8,7 +8,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from common.fields import AwareDateTime, Parsed, StrictInteger, text
+from common.fields import AwareDateTime, Parsed, StrictInteger, record_id, text
 from directory.schemas import QuerySchema, StrictSchema, WindowIn
 from directory.values import parse_language_tag, parse_timezone
 from rota.resolution import format_duration, parse_duration
@@ -59,7 +59,7 @@ class RotaIn(StrictSchema):
 
 
 class RotaPatch(StrictSchema):
-    name = text(120)
+    name = text(120, allow_none=False, min_len=1)
     tier = StrictInteger(validate=validate.Range(min=1, max=9))
     timezone = Parsed(parse_timezone)
 
@@ -67,7 +67,7 @@ class RotaPatch(StrictSchema):
 class RotationIn(StrictSchema):
     name = text(120)
     members = fields.List(
-        StrictInteger(validate=validate.Range(min=1)),
+        record_id(),
         required=True,
         validate=validate.Length(min=1, max=100),
         metadata={"description": "person ids in order; a person may appear twice"},
@@ -81,9 +81,7 @@ class RotationIn(StrictSchema):
 
 class RotationPatch(StrictSchema):
     name = text(120)
-    members = fields.List(
-        StrictInteger(validate=validate.Range(min=1)), validate=validate.Length(min=1, max=100)
-    )
+    members = fields.List(record_id(), validate=validate.Length(min=1, max=100))
     members_effective_at = AwareDateTime(
         metadata={"description": "new members apply to shifts handed off from then (default now)"}
     )
@@ -99,10 +97,10 @@ class RotationPatch(StrictSchema):
 
 
 class OverrideIn(StrictSchema):
-    person_id = StrictInteger(required=True, validate=validate.Range(min=1))
+    person_id = record_id(required=True)
     start = AwareDateTime(required=True)
     end = AwareDateTime(required=True)
-    note = text(500)
+    note = text(500, multiline=True)
 
     @ma.validates_schema
     def _ordered(self, data: dict[str, Any], **kwargs: Any) -> None:

@@ -1,0 +1,250 @@
+"""The API's contract at the boundary: bounded inputs and an OpenAPI document that tells the truth.
+
+- `IdConverter`: a path id outside 1..MAX_ID names no record: 404 before any query.
+- `BoundedParser`: JSON bodies are parsed with a depth limit (400), every string in a body or a
+  query is refused with a 422 naming the field when it holds NUL or a lone surrogate, and a write
+  whose body is not JSON answers 415 instead of being read as an empty change.
+- `ProblemDocs`: every error answer documented as application/problem+json with the one Problem
+  schema, plus the answers every operation can give (401, 429, 503, and 400/415/422 where a body
+  or parameters are read).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Request
+from flask_smorest.spec import prepare_response
+from webargs import core
+from webargs.flaskparser import FlaskParser
+from werkzeug.routing import IntegerConverter
+
+from common.errors import PROBLEM_MIME, Problem
+from common.fields import MAX_ID, Parsed
+
+#: How deeply a JSON body may nest. The deepest body the API takes (a preview's rotation
+#: restrictions) is 4 levels; 32 leaves room and keeps parsing and validation linear.
+MAX_JSON_DEPTH = 32
+
+#: Methods whose body is the request's input.
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in every URL: 1..MAX_ID, else no route matches (404)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def id_parameter_schema(_converter: IdConverter) -> dict[str, Any]:
+    return {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+
+
+# --- bodies and query strings -------------------------------------------------------------
+
+
+def _bad_request(detail: str) -> Problem:
+    return Problem(400, detail, errors=[{"field": "body", "reason": detail}])
+
+
+def checked_json(raw: bytes | str) -> Any:
+    """Parse a JSON body: 400 when it is not JSON or nests deeper than MAX_JSON_DEPTH."""
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        raise _bad_request(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels") from None
+    except (UnicodeDecodeError, ValueError):
+        raise Problem(400, "the request body is not valid JSON") from None
+    if json_depth(data) > MAX_JSON_DEPTH:
+        raise _bad_request(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels")
+    return data
+
+
+def json_depth(data: Any) -> int:
+    """Nesting depth of parsed JSON (a scalar is 0), without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            depth += 1
+            deepest = max(deepest, depth)
+            if depth > MAX_JSON_DEPTH:
+                return depth
+            stack.extend((item, depth) for item in value)
+    return deepest
+
+
+def bad_string(value: str) -> str | None:
+    """Why a string can be stored nowhere: NUL breaks PostgreSQL, a lone surrogate breaks UTF-8."""
+    if "\x00" in value:
+        return "must not contain the NUL character"
+    if any("\ud800" <= ch <= "\udfff" for ch in value):
+        return "must not contain a lone surrogate (not valid Unicode)"
+    return None
+
+
+def string_errors(data: Any, prefix: str = "") -> list[dict[str, str]]:
+    """[{field, reason}] for every key or string value that bad_string refuses."""
+    errors: list[dict[str, str]] = []
+    stack: list[tuple[Any, str]] = [(data, prefix)]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            reason = bad_string(value)
+            if reason:
+                errors.append({"field": path or "body", "reason": reason})
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                where = f"{path}.{key}" if path else str(key)
+                reason = bad_string(key)
+                if reason:
+                    errors.append({"field": where, "reason": f"field name {reason}"})
+                else:
+                    stack.append((item, where))
+        elif isinstance(value, list):
+            stack.extend((item, f"{path}[{i}]") for i, item in enumerate(value))
+    return sorted(errors, key=lambda e: e["field"])
+
+
+def _refuse_bad_strings(errors: list[dict[str, str]]) -> None:
+    if errors:
+        detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:5])
+        raise Problem(422, detail, errors=errors)
+
+
+def is_json_mimetype(mimetype: str) -> bool:
+    return mimetype == "application/json" or (
+        mimetype.startswith("application/") and mimetype.endswith("+json")
+    )
+
+
+class BoundedParser(FlaskParser):
+    """webargs' Flask parser with the limits above applied before any schema sees the input."""
+
+    def load_json(self, req: Request, schema: Any) -> Any:
+        if req.method in WRITE_METHODS and not is_json_mimetype(req.mimetype):
+            raise Problem(
+                415,
+                f"send the body as application/json (got {req.mimetype or 'no content type'})",
+                headers={
+                    "Accept-Patch" if req.method == "PATCH" else "Accept-Post": "application/json"
+                },
+            )
+        return super().load_json(req, schema)
+
+    def _raw_load_json(self, req: Request) -> Any:
+        if not is_json_mimetype(req.mimetype):
+            return core.missing
+        raw = req.get_data(cache=True)
+        if not raw:
+            return core.missing
+        data = checked_json(raw)
+        _refuse_bad_strings(string_errors(data))
+        return data
+
+    def load_querystring(self, req: Request, schema: Any) -> Any:
+        errors = [
+            {"field": key, "reason": reason}
+            for key, value in req.args.items(multi=True)
+            for reason in [bad_string(key) or bad_string(value)]
+            if reason
+        ]
+        _refuse_bad_strings(errors)
+        return super().load_querystring(req, schema)
+
+
+# --- the document -------------------------------------------------------------------------
+
+_COMMON = {
+    "400": "Malformed request: the body is not JSON, or nests too deeply",
+    "401": "No or bad credentials",
+    "415": "The body is not application/json",
+    "422": "A field is invalid; `errors` names each field and why",
+    "429": "Too many requests; see Retry-After",
+    "503": "The database cannot be reached now; see Retry-After",
+}
+
+_RETRY_AFTER = {
+    "description": "Seconds to wait before trying again",
+    "schema": {"type": "integer", "minimum": 0},
+}
+
+
+def problem_response(description: str, *, retry: bool = False) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {PROBLEM_MIME: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    if retry:
+        response["headers"] = {"Retry-After": _RETRY_AFTER}
+    return response
+
+
+def finish_document(doc: dict[str, Any]) -> dict[str, Any]:
+    """Add the answers every operation can give to each operation of the document."""
+    for path, item in doc.get("paths", {}).items():
+        for method, operation in item.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            responses = operation.setdefault("responses", {})
+            codes = ["401", "429", "503"]
+            body = operation.get("requestBody", {}).get("content", {})
+            if "application/json" in body:
+                codes += ["400", "415", "422"]
+            if "{" in path:
+                codes.append("404")
+            if any(p.get("in") == "query" for p in operation.get("parameters", [])):
+                codes.append("422")
+            for code in codes:
+                if code not in responses:
+                    retry = code in ("429", "503")
+                    responses[code] = problem_response(_COMMON.get(code, "Not found"), retry=retry)
+                elif code in ("429", "503") and isinstance(responses[code], Mapping):
+                    responses[code].setdefault("headers", {})["Retry-After"] = _RETRY_AFTER
+    return doc
+
+
+class ProblemDocs:
+    """Mixin for flask_smorest.Api: problem+json errors, id converter, parser, full document."""
+
+    def init_app(self, app: Flask, *args: Any, **kwargs: Any) -> None:
+        app.url_map.converters["int"] = IdConverter
+        super().init_app(app, *args, **kwargs)  # type: ignore[misc]
+        self.register_converter(IdConverter, id_parameter_schema)  # type: ignore[attr-defined]
+        self.register_field(Parsed, "string", None)  # type: ignore[attr-defined]
+
+    def _register_responses(self) -> None:
+        """flask-smorest's per-status responses, but as application/problem+json."""
+        import http
+
+        spec = self.spec  # type: ignore[attr-defined]
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA  # type: ignore[attr-defined]
+            prepare_response(response, spec, PROBLEM_MIME)
+            spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Any other error", "schema": self.ERROR_SCHEMA}  # type: ignore[attr-defined]
+        prepare_response(response, spec, PROBLEM_MIME)
+        spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+    def _openapi_json(self) -> Any:
+        from flask import current_app
+        from flask import json as flask_json
+
+        return current_app.response_class(
+            flask_json.dumps(self.document(), indent=2, sort_keys=False),
+            mimetype="application/json",
+        )
+
+    def document(self) -> dict[str, Any]:
+        """The OpenAPI document as served."""
+        return finish_document(self.spec.to_dict())  # type: ignore[attr-defined]
