@@ -572,8 +572,8 @@ def feed_validator(sub: FeedSubscription, window: FeedWindow, now: datetime) -> 
 def _exact_validator(sub: FeedSubscription, window: FeedWindow) -> Validator:
     """ETag and Last-Modified of the feed from a handful of aggregates, in one query.
 
-    The feed is a function of the rotas (any change moves their updated_at, deleting one
-    changes the count), the people (names, contacts; deletions change the count), the Parties'
+    The feed is a function of the rotas (any change moves their updated_at and version, deleting
+    one changes the count), the people (names, contacts; deletions change the count), the Parties'
     names, the published-shift versions, the window's day and the subscription itself.
     """
     c = _scope_conditions(sub)
@@ -588,6 +588,10 @@ def _exact_validator(sub: FeedSubscription, window: FeedWindow) -> Validator:
             .where(*c["version"])
             .scalar_subquery(),
             sa.select(sa.func.count(PublishedShift.id)).where(*c["version"]).scalar_subquery(),
+            # Version counters move on every write, even two in the same second (issue 12).
+            sa.select(sa.func.sum(RotaRecord.version)).where(*c["rota"]).scalar_subquery(),
+            sa.select(sa.func.sum(Person.version)).where(*c["person"]).scalar_subquery(),
+            sa.select(sa.func.sum(Party.version)).where(*c["party"]).scalar_subquery(),
         )
     ).one()
     stamps = [value for value in (row[0], row[2], row[4], row[5]) if value is not None]

@@ -74,9 +74,9 @@ def _sqlite_unique_name(columns_text: str) -> str | None:
     if table is None:
         return None
     for constraint in table.constraints:
-        if isinstance(constraint, sa.UniqueConstraint):
-            if {c.name for c in constraint.columns} == columns:
-                return str(constraint.name)
+        unique = isinstance(constraint, sa.UniqueConstraint)
+        if unique and {c.name for c in constraint.columns} == columns:
+            return str(constraint.name)
     for index in table.indexes:
         if index.unique and {c.name for c in index.columns} == columns:
             return str(index.name)

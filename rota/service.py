@@ -17,6 +17,7 @@ from directory import service as directory
 from directory.access import require_party_editor
 from directory.audit import record_change
 from directory.models import Party, Person, User
+from rota import integrity
 from rota.models import (
     OVERRIDE_NO_OVERLAP,
     MemberChangeRecord,
@@ -71,6 +72,7 @@ def _changed(rota: RotaRecord, before: Any, now: datetime, *, guarded: bool = Tr
             .values(updated_at=now, version=RotaRecord.__table__.c.version + 1)
         )
         db.session.expire(rota, ["updated_at", "version"])
+    integrity.cleared(rota.id)  # written here again: a lookup re-reports it if still broken
     for listener in ROTA_CHANGE_LISTENERS:
         listener(rota, before, now)
 
@@ -154,7 +156,9 @@ def _tier_held(party_id: int, tier: int, except_id: int | None = None) -> Iterat
         if violated_constraint(error) != "uq_rota_party_id_tier":
             raise
         _tier_taken(party_id, tier, except_id)
-        raise Problem(409, f"tier {tier} was just taken by another rota: one rota per tier") from None
+        raise Problem(
+            409, f"tier {tier} was just taken by another rota: one rota per tier"
+        ) from None
 
 
 def create_rota(actor: User, party: Party, data: dict[str, Any], now: datetime) -> RotaRecord:

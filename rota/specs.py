@@ -8,6 +8,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from rota import integrity
 from rota import resolution as r
 from rota.models import OverrideRecord, RotaRecord, RotationRecord
 
@@ -68,18 +69,59 @@ def rota_spec(
     """The rota with the overrides given (the caller picks those near the asked window).
 
     `member_changes` maps rotation ids to their changes near the window; None reads each
-    rotation's full history.
+    rotation's full history. Stored data the core refuses is left out and reported
+    (see `checked_rota_spec`).
     """
-    ordered: Sequence[OverrideRecord] = sorted(overrides, key=lambda o: o.start_at)
-    return r.Rota(
-        id=rota.id,
-        tz=zone(rota.timezone),
-        rotations=tuple(
-            rotation_spec(
-                rot,
-                member_changes=None if member_changes is None else member_changes.get(rot.id, ()),
-            )
-            for rot in rota.rotations
-        ),
-        overrides=tuple(override_spec(o) for o in ordered),
+    return checked_rota_spec(rota, overrides, member_changes)[0]
+
+
+def checked_rota_spec(
+    rota: RotaRecord,
+    overrides: Iterable[OverrideRecord] = (),
+    member_changes: Mapping[int, Sequence[Any]] | None = None,
+) -> tuple[r.Rota, str | None]:
+    """The rota as the core takes it, and what had to be left out of it (None when nothing).
+
+    The database refuses overlapping overrides and the schemas refuse bad rotations, but rows
+    written behind their back must break only this rota's answer, never another Party's: an
+    override overlapping an older one (lower id: the one the constraint would have kept) and a
+    rotation the core refuses are left out, and the rota is reported (rota.integrity).
+    """
+    problems: list[str] = []
+    try:
+        tz = zone(rota.timezone)
+    except (ValueError, KeyError) as exc:  # ZoneInfoNotFoundError is a KeyError
+        problems.append(f"time zone {rota.timezone!r} unknown ({exc.__class__.__name__})")
+        tz = zone("UTC")
+    rotations = []
+    for rot in rota.rotations:
+        changes = None if member_changes is None else member_changes.get(rot.id, ())
+        try:
+            rotations.append(rotation_spec(rot, member_changes=changes))
+        except (ValueError, TypeError, KeyError) as exc:
+            problems.append(f"rotation {rot.id}: {exc}")
+    kept: list[r.Override] = []
+    for override in sorted(overrides, key=lambda o: o.id):
+        clash = next(
+            (k for k in kept if k.start < override.end_at and override.start_at < k.end), None
+        )
+        if clash is not None:
+            problems.append(f"override {override.id} overlaps override {clash.id}")
+            continue
+        try:
+            kept.append(override_spec(override))
+        except (ValueError, TypeError) as exc:
+            problems.append(f"override {override.id}: {exc}")
+    kept.sort(key=lambda o: o.start)
+    try:
+        spec = r.Rota(id=rota.id, tz=tz, rotations=tuple(rotations), overrides=tuple(kept))
+    except (ValueError, TypeError) as exc:
+        problems.append(str(exc))
+        spec = r.Rota(id=rota.id, tz=tz)
+    if not problems:
+        return spec, None
+    problem = "; ".join(problems[:3]) + (
+        f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
     )
+    integrity.report(rota.id, problem)
+    return spec, problem
