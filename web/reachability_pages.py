@@ -45,6 +45,7 @@ from reachability.schemas import CampaignIn
 from reachability.settings import setting
 from web import bp, forms, hooks
 from web import formatting as fmt
+from web.board import fold
 from web.messages import translate_reason, translated
 from web.session import current_user, secretariat_only, viewer_zone
 
@@ -320,7 +321,7 @@ def month_rates(campaigns: list[Campaign]) -> list[dict[str, Any]]:
     """The reach rate per month (Parties reached / Parties called, over that month's
     campaigns), the last CHART_MONTHS months that had a campaign, oldest first."""
     per_month: dict[str, dict[str, int]] = defaultdict(
-        lambda: {"parties": 0, "reached": 0, "done": 0, "campaigns": 0}
+        lambda: {"parties": 0, "reached": 0, "confirmed": 0, "done": 0, "campaigns": 0}
     )
     for campaign in campaigns:
         counts = progress(campaign)
@@ -328,14 +329,19 @@ def month_rates(campaigns: list[Campaign]) -> list[dict[str, Any]]:
         month["parties"] += counts["parties"]
         month["done"] += counts["done"]
         month["reached"] += sum(counts["outcomes"].get(name, 0) for name in REACHED)
+        month["confirmed"] += counts["outcomes"].get("confirmed", 0)
         month["campaigns"] += 1
     months = sorted(per_month)[-CHART_MONTHS:]
+    # A month whose calls have not started is "not run", never a 0% bar.
     return [
         {
             "month": month,
             **per_month[month],
             "rate": per_month[month]["reached"] / per_month[month]["parties"]
-            if per_month[month]["parties"]
+            if per_month[month]["parties"] and per_month[month]["done"]
+            else None,
+            "confirm_rate": per_month[month]["confirmed"] / per_month[month]["parties"]
+            if per_month[month]["parties"] and per_month[month]["done"]
             else None,
         }
         for month in months
@@ -362,7 +368,8 @@ def chart(rates: list[dict[str, Any]], highlight: str | None = None) -> dict[str
                 "height": bar_height,
                 "centre": round(x + bar_width / 2, 1),
                 "label": month_name(row["month"], "yMMM"),
-                "value": percent(row["rate"]),
+                "value": percent(row["rate"]) if row["rate"] is not None else _("not run"),
+                "not_run": row["rate"] is None,
                 "current": row["month"] == highlight,
             }
         )
@@ -506,6 +513,7 @@ def campaign_report(campaign_id: int) -> str:
     """Per Party: outcome, who was reached, the number, when; totals; the reach rate by month."""
     record = service.get_campaign(campaign_id)
     report = present_report(record)
+    report["items"].sort(key=lambda item: fold(fmt.country(item["party"], item["party_name"])))
     return _render(
         "web/campaign_report.html",
         report=report,

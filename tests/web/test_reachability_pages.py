@@ -328,10 +328,14 @@ def test_the_report_with_its_chart_table_and_csv(signed_in, three_parties, app, 
     page = signed_in.get(f"/campaigns/{december.id}/report").text
 
     assert "Report of the campaign of December 2026" in page
+    # The headline is the confirmed rate; answered (pressing 1 or not) comes second.
+    assert '<span class="figure outcome-confirmed" id="confirm-rate">33.3%</span>' in page
+    assert "confirmed: 1 of 3 Parties pressed 1." in page
     assert '<span class="figure" id="reach-rate">66.7%</span>' in page
-    assert "2 of 3 Parties answered, 1 confirmed by pressing 1 (33.3%)" in page
+    assert page.index('id="confirm-rate"') < page.index('id="reach-rate"')
+    assert "answered: 2 of 3 Parties picked up" in page
     rows = dict(re.findall(r'<tr data-party="(\w\w)">(.*?)</tr>', page, re.S))
-    assert list(rows) == ["DE", "FR", "US"]
+    assert list(rows) == ["FR", "DE", "US"]  # France, Germany, United States: by name
     assert "confirmed (pressed 1)" in rows["FR"] and "Bruno Petit" in rows["FR"]
     assert 'href="tel:+33612345602"' in rows["FR"] and "tier 1" in rows["FR"]
     assert "answered, did not press 1" in rows["DE"] and "the desk line" in rows["DE"]
@@ -373,7 +377,7 @@ def test_the_report_in_french(client, three_parties, secretariat_user, app, now)
     sign_in(client, secretariat_user, lang="fr")
     page = client.get(f"/campaigns/{campaign.id}/report").text
     assert "décembre 2026" in page
-    assert '<span class="figure" id="reach-rate">100\u00a0%</span>' in page
+    assert '<span class="figure outcome-confirmed" id="confirm-rate">100\u00a0%</span>' in page
     assert "confirmé (a appuyé sur 1)" in page
 
 
@@ -402,3 +406,27 @@ def test_the_monthly_schedules_campaign_says_so(signed_in, three_parties, app, n
     assert "January 2027" in row.split("</tr>")[0]
     assert "the monthly schedule" in row.split("</tr>")[0]
     assert "office hours" in row.split("</tr>")[0]
+
+
+def test_a_month_not_run_is_not_a_zero_bar(signed_in, three_parties, app, now):
+    campaign = service.create_campaign(None, "2027-01", ["FR"], "any-time", now, app.config)
+    db.session.commit()
+
+    listing = signed_in.get("/campaigns").text
+    report = signed_in.get(f"/campaigns/{campaign.id}/report").text
+
+    bar = listing.split('data-month="2027-01"')[1].split("</g>")[0]
+    assert "not run" in bar and "<rect" not in bar
+    assert '<span class="figure not-run" id="confirm-rate">not run</span>' in report
+    assert "0%" not in report.split('id="totals-h"')[1].split("</section>")[0]
+
+
+def test_report_rows_follow_the_readers_language(client, three_parties, secretariat_user, app, now):
+    campaign = service.create_campaign(
+        None, "2026-12", None, "any-time", now, app.config, start_at=now
+    )
+    _run(campaign, now, app.config, "CA" + "e" * 28)
+    sign_in(client, secretariat_user, lang="fr")
+    page = client.get(f"/campaigns/{campaign.id}/report").text
+    rows = re.findall(r'<tr data-party="(\w\w)">', page)
+    assert rows == ["DE", "US", "FR"]  # Allemagne, États-Unis, France
