@@ -140,6 +140,7 @@ def _register_errors(app: Flask) -> None:
 def _register_commands(app: Flask) -> None:
     from demo_cli import demo_cli
     from directory.cli import directory_cli, tokens_cli, users_cli
+    from mail.worker import worker_cmd
     from reachability.cli import reachability_cli
     from rota.cli import rota_cli
 
@@ -148,4 +149,5 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(tokens_cli)
     app.cli.add_command(rota_cli)
     app.cli.add_command(reachability_cli)
+    app.cli.add_command(worker_cmd)
     app.cli.add_command(demo_cli)

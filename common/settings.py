@@ -58,6 +58,15 @@ def load_settings(instance_path: str, env: Mapping[str, str] | None = None) -> d
         "CALLS_PER_SECOND": _int(env, "CALLS_PER_SECOND", 1),
         "CALENDAR_PAST_DAYS": _int(env, "CALENDAR_PAST_DAYS", 30),
         "CALENDAR_FUTURE_DAYS": _int(env, "CALENDAR_FUTURE_DAYS", 365),
+        # Outgoing mail, under Flask-Mailman's names; without MAIL_SERVER mail stays in the outbox.
+        "MAIL_SERVER": env.get("MAIL_SERVER") or None,
+        "MAIL_PORT": _int(env, "MAIL_PORT", 0) or None,
+        "MAIL_USE_TLS": env.get("MAIL_USE_TLS", "").lower() in ("1", "true", "yes"),
+        "MAIL_USE_SSL": env.get("MAIL_USE_SSL", "").lower() in ("1", "true", "yes"),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER") or None,
+        "MAIL_TLS_CA_FILE": env.get("MAIL_TLS_CA_FILE") or None,
         **limit_settings(env),
     }
 
@@ -92,6 +101,11 @@ def validate_settings(config: Mapping[str, Any]) -> None:
         raise SettingsError(
             f"SECRET_KEY is too short ({len(str(key))} characters, at least "
             f"{MIN_SECRET_KEY_LENGTH}): " + HOW_TO_MAKE_A_KEY
+        )
+    if config.get("MAIL_USE_TLS") and config.get("MAIL_USE_SSL"):
+        raise SettingsError(
+            "MAIL_USE_TLS (STARTTLS, port 587) and MAIL_USE_SSL (implicit TLS, port 465) "
+            "exclude each other: set one"
         )
     uri = config.get("SQLALCHEMY_DATABASE_URI", "")
     if not uri.startswith(("sqlite", "postgresql")):

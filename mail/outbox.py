@@ -36,7 +36,9 @@ def message_domain(config: Mapping[str, Any]) -> str:
     sender = str(config.get("MAIL_DEFAULT_SENDER") or "")
     if "@" in sender:
         return sender.rsplit("@", 1)[1].strip(" >")
-    return urlsplit(str(config.get("PUBLIC_BASE_URL") or "http://art35.invalid")).hostname or "art35"
+    return (
+        urlsplit(str(config.get("PUBLIC_BASE_URL") or "http://art35.invalid")).hostname or "art35"
+    )
 
 
 def new_message_id(config: Mapping[str, Any]) -> str:
@@ -94,9 +96,7 @@ def enqueue(
         db.session.add(message)
         db.session.flush()
         return message
-    if db.session.scalar(
-        sa.select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
-    ):
+    if db.session.scalar(sa.select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)):
         return None
     # A concurrent worker may queue the same key between our read and our insert: the unique
     # constraint decides, inside a savepoint so the caller's transaction survives the refusal.
