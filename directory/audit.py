@@ -66,3 +66,22 @@ def request_data_version() -> int:
 def latest_change_id() -> int:
     """The newest audit entry's id: a version number of everything the services write."""
     return db.session.scalar(sa.select(sa.func.max(AuditEntry.id))) or 0
+
+
+#: Past this many new audit ids, callers treat everything as changed rather than read them all.
+MAX_CHANGES_READ = 1000
+
+
+def parties_changed(
+    after_id: int, upto_id: int, also: frozenset[int] = frozenset()
+) -> dict[int, int | None] | None:
+    """Audit ids in (after_id, upto_id], and `also`, with their Party (None: network-wide).
+
+    None when the range is too long to be worth reading: the caller assumes everything changed.
+    """
+    if upto_id - after_id > MAX_CHANGES_READ or len(also) > MAX_CHANGES_READ:
+        return None
+    span = sa.and_(AuditEntry.id > after_id, AuditEntry.id <= upto_id)
+    where = sa.or_(span, AuditEntry.id.in_(sorted(also))) if also else span
+    rows = db.session.execute(sa.select(AuditEntry.id, AuditEntry.party_id).where(where))
+    return {row[0]: row[1] for row in rows}

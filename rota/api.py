@@ -218,11 +218,13 @@ def party_on_call(args: dict, iso2: str) -> Response:
     at = args.get("at") or now()
     locale = api_locale()
 
-    def build() -> tuple[dict, tuple]:
+    def build() -> tuple[dict, tuple, int]:
         party = directory.get_party(iso2)
         answers = lookup.resolve_on_call([party], at, lang=args.get("lang"), tier=args.get("tier"))
         payload = present_on_call(answers[0], locale, present_party(party, locale), _desk(party))
-        return _serialized(payload, answers[0].confirmation, freshness.policy()), validity(answers)
+        serialized = _serialized(payload, answers[0].confirmation, freshness.policy())
+        # Only this Party's writes (and network-wide ones) can change it.
+        return serialized, validity(answers), party.id
 
     # Only existing Parties' answers are cached: an unknown code still reaches get_party's 404.
     key = ("party", iso2.upper(), args.get("lang"), args.get("tier"), locale)
