@@ -36,8 +36,25 @@ def first_line(exc: BaseException) -> str:
     return f"{type(orig).__name__}: {text[0] if text else ''}"[:300]
 
 
+#: SQLite reports a broken query (no such column) with the same class as a locked or missing
+#: file; only these messages mean the database cannot be used now.
+_SQLITE_UNAVAILABLE = ("unable to open", "database is locked", "disk i/o", "readonly database")
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True when the database cannot be used now; False for a fault of the query or schema."""
+    if getattr(exc, "connection_invalidated", False) or not isinstance(exc, sa.exc.DBAPIError):
+        return True
+    orig = exc.orig
+    if type(orig).__module__.startswith("sqlite3"):
+        return any(text in str(orig).lower() for text in _SQLITE_UNAVAILABLE)
+    return True
+
+
 def database_unavailable(exc: BaseException) -> Response:
     """503 with Retry-After, one log line (no traceback: the cause is outside the code)."""
+    if not is_unavailable(exc):
+        raise exc  # a bug, not an outage: Flask logs it with its traceback and answers 500
     log.error("database unavailable: %s %s: %s", request.method, request.path, first_line(exc))
     return problem_response(
         Problem(
