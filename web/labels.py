@@ -7,7 +7,7 @@ from zoneinfo import available_timezones
 
 from babel import Locale
 from flask import Flask
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 
 from common.i18n import N_
 from directory.schemas import WEEKDAYS
@@ -64,8 +64,25 @@ ENTITIES = {
     "rota": N_("rota"),
     "override": N_("override"),
     "user": N_("user account"),
+    "security": N_("security event"),
 }
-ACTIONS = {"create": N_("created"), "update": N_("changed"), "delete": N_("deleted")}
+ACTIONS = {
+    "create": N_("created"),
+    "update": N_("changed"),
+    "delete": N_("deleted"),
+    # security events (directory.accounts.record_security)
+    "sign_in": N_("signed in"),
+    "sign_in_failed": N_("failed sign-in"),
+    "sign_in_blocked": N_("sign-in refused: too many attempts"),
+    "session_ended": N_("session ended"),
+    "password_changed": N_("password changed"),
+    "password_link": N_("password link made"),
+    "factor_added": N_("second factor added"),
+    "factor_removed": N_("second factor removed"),
+    "factors_reset": N_("second factors reset"),
+    "token_created": N_("API token created"),
+    "token_revoked": N_("API token revoked"),
+}
 SOURCES = {"rotation": N_("rotation"), "override": N_("override"), "gap": N_("gap")}
 UNITS = {"minutes": N_("minutes"), "hours": N_("hours"), "days": N_("days"), "weeks": N_("weeks")}
 
@@ -99,6 +116,19 @@ def weekday_names() -> list[tuple[str, str]]:
     return [(code, days[i]) for i, code in enumerate(WEEKDAYS)]
 
 
+def every_text(iso: str | None) -> str:
+    """'every week', 'every 2 weeks', 'every 12 hours': a shift length in words."""
+    count, unit = shift_length_parts(iso)
+    n = int(count)
+    if unit == "weeks":
+        return ngettext("every week", "every %(num)d weeks", n)
+    if unit == "days":
+        return ngettext("every day", "every %(num)d days", n)
+    if unit == "hours":
+        return ngettext("every hour", "every %(num)d hours", n)
+    return ngettext("every minute", "every %(num)d minutes", n)
+
+
 def init_labels(app: Flask) -> None:
     app.jinja_env.globals.update(
         field_id=field_id,
@@ -116,6 +146,7 @@ def init_labels(app: Flask) -> None:
         options=options,
         language_options=language_options,
         shift_parts=shift_length_parts,
+        every_text=every_text,
         timezones=timezones,
         STATUSES=STATUSES,
         KINDS=KINDS,

@@ -202,6 +202,31 @@ def preview_pictures(
     )
 
 
+def _quiet_preview(rota: RotaRecord, party: Party, **change: Any) -> Any:
+    """The preview for a page re-shown after a refused save, or None if it cannot be drawn."""
+    try:
+        return preview_pictures(rota, party, **change)
+    except Problem:
+        db.session.rollback()
+        return None
+
+
+def _conflict_text(problem: Problem, tz: str) -> str | None:
+    """'Overlaps the override of Anne Dupont, Tue 1 Dec 20:00 – Wed 2 Dec 08:00': which one."""
+    clash = problem.extra.get("conflict") if problem.status == 409 else None
+    if not clash:
+        return None
+    people = directory.people_by_id({clash["person_id"]}) if clash.get("person_id") else {}
+    person = people.get(clash["person_id"]) if clash.get("person_id") else None
+    return _(
+        "This overlaps the override of %(name)s from %(start)s to %(end)s (rota time): "
+        "delete that override first, or choose other times.",
+        name=person.full_name if person else "#" + str(clash.get("person_id")),
+        start=fmt.when(datetime.fromisoformat(clash["start"]), tz),
+        end=fmt.when(datetime.fromisoformat(clash["end"]), tz),
+    )
+
+
 def _wants_fragment() -> bool:
     return request.headers.get("X-Preview") == "1"
 
@@ -257,11 +282,12 @@ def _rotation_submit(rota: RotaRecord, party: Party, rotation: RotationRecord | 
     schema = schemas.RotationPatch() if editing else schemas.RotationIn()
     previewing = request.form.get("_action") == "preview"
     pictures = None
+    loaded: dict[str, Any] | None = None
     try:
         loaded = forms.load(schema, data, pre)
+        preview_data = {k: v for k, v in loaded.items() if k != "members_effective_at"}
+        preview_data.setdefault("restrictions", [])
         if previewing:
-            preview_data = {k: v for k, v in loaded.items() if k != "members_effective_at"}
-            preview_data.setdefault("restrictions", [])
             pictures = preview_pictures(
                 rota, party, rotation=preview_data, replacing=rotation.id if rotation else None
             )
@@ -276,7 +302,12 @@ def _rotation_submit(rota: RotaRecord, party: Party, rotation: RotationRecord | 
         if _wants_fragment():
             return _preview_fragment(None, problem, rows)
         state = forms.failed(problem, request.form.copy(), rows)
-        return _rotation_page(rota, party, rotation, state, None, problem.status)
+        if loaded is not None and not previewing and rotation is not None:
+            # The form was sound but the save was refused: keep showing what it would do.
+            pictures = _quiet_preview(rota, party, rotation=preview_data, replacing=rotation.id)
+        elif loaded is not None and not previewing:
+            pictures = _quiet_preview(rota, party, rotation=preview_data)
+        return _rotation_page(rota, party, rotation, state, pictures, problem.status)
     if previewing:
         if _wants_fragment():
             return _preview_fragment(pictures, None, None)
@@ -356,6 +387,7 @@ def new_override(rota_id: int) -> Any:
     data, pre = forms.override_data(request.form, rota.timezone)
     previewing = request.form.get("_action") == "preview"
     pictures = None
+    loaded: dict[str, Any] | None = None
     try:
         loaded = forms.load(schemas.OverrideIn(), data, pre)
         if previewing:
@@ -365,10 +397,15 @@ def new_override(rota_id: int) -> Any:
             db.session.commit()
     except Problem as problem:
         db.session.rollback()
+        conflict = _conflict_text(problem, rota.timezone)
+        if conflict:
+            problem.errors = [{"field": "start", "reason": conflict}]
         if _wants_fragment():
             return _preview_fragment(None, problem, None)
         state = forms.failed(problem, request.form.copy())
-        return _override_page(rota, party, state, None, problem.status)
+        if loaded is not None and not previewing and not conflict:
+            pictures = _quiet_preview(rota, party, override=loaded)
+        return _override_page(rota, party, state, pictures, problem.status)
     if previewing:
         if _wants_fragment():
             return _preview_fragment(pictures, None, None)

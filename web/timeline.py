@@ -19,6 +19,10 @@ from rota import resolution as r
 from web import formatting as fmt
 
 WIDTH = 1000
+#: Label size in picture units: the picture is never drawn under 640 px wide (CSS), so a label
+#: is at least 20 × 0.64 = 12.8 px on screen.
+FONT = 20
+CHAR = 11.5  # the average width of a character at FONT, for deciding what fits
 #: Fill and text colours, all at least 4.5:1; a gap is always red and labelled, not only coloured.
 PALETTE = (
     ("#cfe3ff", "#0b2a55"),
@@ -45,6 +49,28 @@ class Bar:
     text: str
     person_id: int | None
     href: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    shown: str = ""  # what fits in the bar: the name, its initials, or nothing
+    now: bool = False
+
+
+@dataclass
+class Entry:
+    """One shift or gap within one local day, for the day-by-day list shown on phones."""
+
+    start: str
+    end: str
+    label: str
+    gap: bool
+    now: bool
+    href: str | None
+
+
+@dataclass
+class Day:
+    label: str
+    entries: list[Entry]
 
 
 @dataclass
@@ -53,6 +79,8 @@ class Lane:
     name: str
     rota_id: int | None
     bars: list[Bar]
+    legend: list[tuple[str, str]] = field(default_factory=list)  # (initials, full name)
+    days: list[Day] = field(default_factory=list)
 
 
 @dataclass
@@ -84,6 +112,49 @@ def local_midnights(since: datetime, until: datetime, tz: ZoneInfo) -> list[date
         if since <= midnight < until:
             out.append(midnight)
     return out
+
+
+def initials(name: str) -> str:
+    """'Anne Dupont' → 'AD'; a name in brackets (a transliteration) is left out."""
+    words = [w for w in name.split("(")[0].split() if w[:1].isalpha()]
+    # Upper-casing is for Latin letters only (Georgian would turn into another script).
+    return "".join(w[0].upper() if w[0].isascii() else w[0] for w in words[:3]) or name[:2]
+
+
+def fitted(label: str, short: str, width: float) -> str:
+    """The longest of the name or its initials that fits a bar `width` units wide."""
+    room = width - 8
+    if len(label) * CHAR <= room:
+        return label
+    if len(short) * CHAR <= room:
+        return short
+    return ""
+
+
+def day_list(bars: list[Bar], since: datetime, until: datetime, tz: ZoneInfo) -> list[Day]:
+    """The lane's shifts cut at local midnights: a list to read on a narrow screen."""
+    days = []
+    starts = [since, *local_midnights(since + timedelta(seconds=1), until, tz)]
+    for index, first in enumerate(starts):
+        last = starts[index + 1] if index + 1 < len(starts) else until
+        entries = []
+        for bar in bars:
+            if bar.start is None or bar.end is None or bar.end <= first or bar.start >= last:
+                continue
+            start, end = max(bar.start, first), min(bar.end, last)
+            entries.append(
+                Entry(
+                    start=fmt.clock(start, tz),
+                    end="24:00" if end == last and last != until else fmt.clock(end, tz),
+                    label=bar.label,
+                    gap=bar.gap,
+                    now=bar.now and bar.start <= end and first <= bar.end,
+                    href=bar.href,
+                )
+            )
+        if entries:
+            days.append(Day(fmt.day(first, tz, "MMMMEEEEd"), entries))
+    return days
 
 
 def day_start(at: datetime, tz: ZoneInfo) -> datetime:
@@ -120,15 +191,18 @@ def build_picture(
             period = f"{fmt.when(start, tz)} – {fmt.when(end, tz)}"
             if person is None:
                 fill, text = GAP_FILL, GAP_TEXT
-                label = _("Nobody on duty")
+                label, short = _("Nobody on duty"), "✗"
             else:
                 fill, text = colours.setdefault(person.id, PALETTE[len(colours) % len(PALETTE)])
-                label = person.full_name
+                label, short = person.full_name, initials(person.full_name)
             extra = " (" + _("override") + ")" if shift.source == r.SOURCE_OVERRIDE else ""
+            width = max(_x(end, since, span) - _x(start, since, span), 0.5)
+            # Only a gap still to come can be covered: past ones are history.
+            fixable = person is None and gap_href is not None and end > now
             bars.append(
                 Bar(
                     x=_x(start, since, span),
-                    width=max(_x(end, since, span) - _x(start, since, span), 0.5),
+                    width=width,
                     label=label,
                     title=f"{label}{extra}: {period}",
                     gap=person is None,
@@ -136,15 +210,24 @@ def build_picture(
                     fill=fill,
                     text=text,
                     person_id=person.id if person else None,
-                    href=gap_href(rota, shift) if (person is None and gap_href) else None,
+                    href=gap_href(rota, shift) if fixable else None,
+                    start=start,
+                    end=end,
+                    shown=fitted(label, short, width),
+                    now=start <= now < end,
                 )
             )
+        legend = sorted(
+            {(initials(b.label) if not b.gap else "✗", b.label) for b in bars if b.shown != b.label}
+        )
         picture.lanes.append(
             Lane(
                 tier=rota.tier,
                 name=rota.name,
                 rota_id=getattr(rota, "id", None),
                 bars=bars,
+                legend=legend,
+                days=day_list(bars, since, until, tz),
             )
         )
     return picture

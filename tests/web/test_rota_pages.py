@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as htmllib
 import re
 
 from common.db import db
@@ -21,7 +22,8 @@ def test_the_rotas_page_lists_rotations_and_overrides(signed_in, france_rota):
     html = signed_in.get("/parties/FR/rotas").text
     assert "Tier 1" in html and "Duty officer" in html
     assert "Anne Dupont → Bruno Petit → Carmen Ruiz" in html
-    assert "every 1 weeks, first handoff 2026-11-02 09:00" in html
+    assert "every week, first handoff 2026-11-02 09:00" in html
+    assert "every 1 weeks" not in html
     assert f"/rotas/{rota.id}/overrides/new" in html
 
 
@@ -171,7 +173,11 @@ def test_an_override_covers_tuesday_night_and_the_timeline_shows_it(signed_in, f
     # Overlapping it again is refused, with the reason and the typed values.
     again = signed_in.post(f"/rotas/{rota.id}/overrides/new", data={**fields, "_action": "save"})
     assert again.status_code == 409
-    assert "overlaps another override of this rota" in again.text
+    # The message names the override in the way, in the rota's time.
+    assert (
+        "This overlaps the override of Anne Dupont from Tue 8 Dec 20:00 to Wed 9 Dec 08:00"
+        in htmllib.unescape(again.text)
+    )
     assert 'value="2026-12-08T20:00"' in again.text
 
 
@@ -239,3 +245,15 @@ def test_an_override_on_a_rota_without_rotations_previews_and_saves(
     ]
     resp = signed_in.post(f"/rotas/{empty.id}/overrides/new", data={**fields, "_action": "save"})
     assert resp.status_code == 302
+
+
+def test_deleting_an_override_asks_first(signed_in, france_rota, now):
+    _party, people, rota = france_rota
+    fields = form(person_id=str(people[0]), start="2026-12-08T20:00", end="2026-12-09T08:00")
+    signed_in.post(f"/rotas/{rota.id}/overrides/new", data={**fields, "_action": "save"})
+    override = db.session.query(OverrideRecord).one()
+
+    html = signed_in.get("/parties/FR/rotas").text
+
+    block = html.split(f'id="delete-override-{override.id}"')[1].split("</details>")[0]
+    assert "<summary" in block and "Yes, delete the override of Anne Dupont" in block

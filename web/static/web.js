@@ -281,6 +281,29 @@
       form.addEventListener("input", update);
       form.addEventListener("change", update);
       if (form.hasAttribute("data-preview-now")) { update(); }
+      /* Where the form and its preview are not side by side, the preview follows the part of
+         the form being edited, just below it (its place after the form without this script). */
+      var section = target.closest("section") || target;
+      var narrow = window.matchMedia("(max-width: 69.99rem)");
+      var home = section.parentNode, homeNext = section.nextSibling;
+      form.addEventListener("focusin", function (event) {
+        if (!narrow.matches) { return; }
+        var part = event.target.closest(".row-group, fieldset, .field");
+        while (part && part.parentNode !== form && part.parentNode.closest("form") === form &&
+               part.parentNode.closest(".row-group, fieldset, .field")) {
+          part = part.parentNode.closest(".row-group, fieldset, .field");
+        }
+        if (part && part.nextSibling !== section) {
+          part.insertAdjacentElement("afterend", section);
+          section.classList.add("is-inline");
+        }
+      });
+      narrow.addEventListener("change", function () {
+        if (!narrow.matches && section.classList.contains("is-inline")) {
+          home.insertBefore(section, homeNext);
+          section.classList.remove("is-inline");
+        }
+      });
     });
   }
 
