@@ -127,8 +127,30 @@ _EXACT: dict[str, str] = {
     ),
     "only the network secretariat may do this": N_("only the network secretariat may do this"),
     "wrong e-mail or password": N_("wrong e-mail or password"),
-    "too many failed attempts: try again later": N_("too many failed attempts: try again later"),
-    "a password needs at least 10 characters": N_("a password needs at least 10 characters"),
+    "too many sign-in attempts from this address: try again later": N_(
+        "too many sign-in attempts from this address: try again later"
+    ),
+    "a password needs at least 12 characters": N_("a password needs at least 12 characters"),
+    "a password has at most 128 characters": N_("a password has at most 128 characters"),
+    "this password is on a list of common or breached passwords: choose another": N_(
+        "this password is on a list of common or breached passwords: choose another"
+    ),
+    "this password is a repetition or a sequence: choose another": N_(
+        "this password is a repetition or a sequence: choose another"
+    ),
+    "this password is mostly your e-mail or the service's name: choose another": N_(
+        "this password is mostly your e-mail or the service's name: choose another"
+    ),
+    "the current password is not right": N_("the current password is not right"),
+    "this link is unknown, used or expired: ask the secretariat for a new one": N_(
+        "this link is unknown, used or expired: ask the secretariat for a new one"
+    ),
+    "this code does not match: check the phone's clock and try again": N_(
+        "this code does not match: check the phone's clock and try again"
+    ),
+    "expiry must be a whole number of days from 1 to 3650": N_(
+        "expiry must be a whole number of days from 1 to 3650"
+    ),
     "a party_admin needs --party ISO2": N_("a Party administrator needs a Party"),
     # calendars.service.subscription_refusal
     "this account is inactive": N_("this account is switched off"),

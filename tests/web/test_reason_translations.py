@@ -299,13 +299,20 @@ def test_the_directory_rota_and_account_services_reasons_are_translated(
         lambda: accounts.create_user("eva@art35.example", "party_admin", now),
         lambda: accounts.create_user(member.email, "member", now),
         lambda: accounts.set_password(member, "short"),
+        lambda: accounts.set_password(member, "x" * 129),
+        lambda: accounts.set_password(member, "password1234"),
+        lambda: accounts.set_password(member, "123456789012"),
+        lambda: accounts.set_password(member, "art35 art35 art35"),
     ):
         with pytest.raises(ValueError) as caught:
             call()
         reasons.append(str(caught.value))
     accounts.set_password(member, "a long enough password")
-    reasons += refused(accounts.authenticate_password, member.email, "wrong", now)
-    member.locked_until = now + timedelta(minutes=5)
+    reasons += refused(accounts.change_password, member, "wrong", "a new passphrase", now)
+    reasons += refused(accounts.use_password_link, "pw_unknown", "a new passphrase", now)
+    for _ in range(5):
+        reasons += refused(accounts.authenticate_password, member.email, "wrong", now)
+    # The sixth attempt from the same source must wait (the account is not locked).
     reasons += refused(accounts.authenticate_password, member.email, "wrong", now)
     member.active = False
     reasons.append(calendars.subscription_refusal(member, "party", False))
