@@ -27,6 +27,7 @@ class Inbox:
     refuse_rcpt: str | None = None  # an SMTP reply to every RCPT, e.g. "550 5.1.1 no such user"
     hold: threading.Event | None = None  # DATA waits for this event before accepting
     received: threading.Event = field(default_factory=threading.Event)
+    in_data: threading.Event = field(default_factory=threading.Event)  # a DATA has arrived
 
     def ids(self) -> list[str]:
         return [str(m["Message-ID"]) for m in self.messages]
@@ -43,6 +44,7 @@ class Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self.inbox.in_data.set()
         if self.inbox.hold is not None:
             import asyncio
 
