@@ -249,7 +249,7 @@ def test_an_override_on_a_rota_without_rotations_previews_and_saves(
 
 def test_deleting_an_override_asks_first(signed_in, france_rota, now):
     _party, people, rota = france_rota
-    fields = form(person_id=str(people[0]), start="2026-12-08T20:00", end="2026-12-09T08:00")
+    fields = form(person_id=str(people[0].id), start="2026-12-08T20:00", end="2026-12-09T08:00")
     signed_in.post(f"/rotas/{rota.id}/overrides/new", data={**fields, "_action": "save"})
     override = db.session.query(OverrideRecord).one()
 
