@@ -1,4 +1,4 @@
-"""A second factor: TOTP with recovery codes, passkeys; required by a setting; reset by the secretariat."""
+"""A second factor: TOTP and recovery codes, passkeys; a setting to require one; reset."""
 
 from __future__ import annotations
 
