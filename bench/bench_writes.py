@@ -1,0 +1,207 @@
+"""Benchmark one Party's on-call while writes happen: none, one a second to another Party, one a
+second to the same Party.
+
+Builds the benchmark network (`bench.network`) in a fresh database, serves the app with gunicorn
+(2 sync workers by default, as `bench.bench_lookup` does), and loads `/api/v1/parties/FR/on-call`
+from a separate process (`bench.loadgen`, concurrency 16) while a thread of this process sends
+one `PATCH /api/v1/people/<id>` a second (an audited write: a person's title) to a person of
+Germany (another Party) or of France (the same Party). The three cases are loaded in turns
+(each case `--rounds` times, `--duration / rounds` seconds a turn), so that a change in the
+machine's load weighs on all alike. Prints requests/s and p50/p99 per case, each case's share of
+the write-free throughput, and the target of issue 12 (at least 70 %) as met or missed.
+
+    .venv/bin/python -m bench.bench_writes [--duration 30] [--rounds 3] [--concurrency 16]
+        [--backend postgresql|sqlite] [--pg-url postgresql://postgres@127.0.0.1:5432]
+        [--json results.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.bench_lookup import Server, _check, load, machine, postgres_version  # noqa: E402
+from bench.network import fresh_database, migrate_and_build  # noqa: E402
+
+PARTY = "FR"
+OTHER = "DE"
+ROUTE = f"/api/v1/parties/{PARTY}/on-call"
+#: Issue 12: with one write a second, a Party's on-call keeps at least this share.
+KEPT_SHARE = 0.70
+CASES = (
+    "no writes",
+    f"1 write/s to another Party ({OTHER})",
+    f"1 write/s to the same Party ({PARTY})",
+)
+
+
+def _request(
+    base: str, token: str, method: str, path: str, body: Any | None = None
+) -> tuple[int, Any]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(  # noqa: S310 -- the local server
+        base + path,
+        data=data,
+        method=method,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as resp:  # noqa: S310
+            return resp.status, json.loads(resp.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()[:300]
+
+
+def person_of(base: str, token: str, iso2: str) -> int:
+    status, body = _request(base, token, "GET", f"/api/v1/parties/{iso2}/people")
+    if status != 200 or not body["items"]:
+        raise SystemExit(f"no person of {iso2}: {status} {body!r}")
+    return int(body["items"][0]["id"])
+
+
+class Writer(threading.Thread):
+    """One audited write a second (a person's title) until stopped; counts the answers."""
+
+    def __init__(self, base: str, token: str, person_id: int) -> None:
+        super().__init__(daemon=True)
+        self.base, self.token, self.person_id = base, token, person_id
+        self.stopping = threading.Event()
+        self.statuses: dict[int, int] = {}
+
+    def run(self) -> None:
+        tick = time.monotonic()
+        count = 0
+        while not self.stopping.is_set():
+            count += 1
+            status, _ = _request(
+                self.base,
+                self.token,
+                "PATCH",
+                f"/api/v1/people/{self.person_id}",
+                {"title": f"Duty officer {count}"},
+            )
+            self.statuses[status] = self.statuses.get(status, 0) + 1
+            tick += 1.0
+            self.stopping.wait(max(0.0, tick - time.monotonic()))
+
+    def stop(self) -> dict[int, int]:
+        self.stopping.set()
+        self.join(35)
+        return self.statuses
+
+
+def merge(results: list[dict[str, Any]], writes: dict[int, int]) -> dict[str, Any]:
+    seconds = sum(r["seconds"] for r in results)
+    requests = sum(r["requests"] for r in results)
+    return {
+        "seconds": round(seconds, 2),
+        "requests": requests,
+        "errors": sum(r["errors"] for r in results),
+        "rps": round(requests / seconds, 1),
+        "p50_ms": round(sum(r["p50_ms"] for r in results) / len(results), 2),
+        "p99_ms": round(sum(r["p99_ms"] for r in results) / len(results), 2),
+        "writes": {str(k): v for k, v in sorted(writes.items())},
+        "turns": results,
+    }
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    if args.backend == "postgresql":
+        url = args.pg_url.rstrip("/") + "/art35_bench_writes"
+    else:
+        url = f"sqlite:///{args.sqlite_dir}/bench_writes.sqlite"
+    fresh_database(url)
+    built = migrate_and_build(url, 1)
+    print(f"  built: {built.summary()}", flush=True)
+    log = Path(args.sqlite_dir) / "gunicorn-writes.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    server = Server(url, args.port, args.workers, args.worker_class, log)
+    try:
+        _check(server.base + ROUTE, built.token)
+        people = {
+            CASES[1]: person_of(server.base, built.token, OTHER),
+            CASES[2]: person_of(server.base, built.token, PARTY),
+        }
+        turns: dict[str, list[dict[str, Any]]] = {case: [] for case in CASES}
+        writes: dict[str, dict[int, int]] = {case: {} for case in CASES}
+        turn = args.duration / args.rounds
+        for _round in range(args.rounds):
+            for case in CASES:
+                writer = None
+                if case in people:
+                    writer = Writer(server.base, built.token, people[case])
+                    writer.start()
+                result = load(server.base, ROUTE, built.token, args, turn)
+                if writer is not None:
+                    for status, n in writer.stop().items():
+                        writes[case][status] = writes[case].get(status, 0) + n
+                turns[case].append(result)
+                print(
+                    f"  {case:<42} {result['rps']:>8.1f} req/s  p50 {result['p50_ms']:>6.2f} ms"
+                    f"  p99 {result['p99_ms']:>7.2f} ms  errors {result['errors']}",
+                    flush=True,
+                )
+    finally:
+        server.stop()
+    return {case: merge(turns[case], writes[case]) for case in CASES}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backend", default="postgresql", choices=("postgresql", "sqlite"))
+    parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432")
+    parser.add_argument("--sqlite-dir", default=str(ROOT / "instance" / "bench"))
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds per case in all")
+    parser.add_argument("--rounds", type=int, default=3, help="turns per case")
+    parser.add_argument("--warmup", type=float, default=1.0, help="seconds before each turn")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class")
+    parser.add_argument("--port", type=int, default=8045)
+    parser.add_argument("--json", help="also write every figure to this file")
+    args = parser.parse_args()
+
+    info = machine()
+    if args.backend == "postgresql":
+        info["postgresql"] = postgres_version(args.pg_url.rstrip("/"))
+    print(
+        "machine: "
+        + ", ".join(f"{k} {v}" for k, v in info.items())
+        + f"; {args.backend}, gunicorn {args.workers} × {args.worker_class} workers, "
+        + f"concurrency {args.concurrency}, {args.duration:g} s per case in {args.rounds} turns",
+        flush=True,
+    )
+    results = run(args)
+    free = results[CASES[0]]["rps"]
+    print(f"\nsummary ({args.backend}; share = throughput relative to no writes)")
+    for case, result in results.items():
+        print(
+            f"  {case:<42} {result['rps']:>8.1f} req/s {result['rps'] / free:6.1%}  "
+            f"p50 {result['p50_ms']:>6.2f} ms  p99 {result['p99_ms']:>7.2f} ms  "
+            f"errors {result['errors']}  writes {result['writes'] or '-'}"
+        )
+    for case in CASES[1:]:
+        share = results[case]["rps"] / free
+        verdict = "met" if share >= KEPT_SHARE else "MISSED"
+        print(f"{case}: {share:.0%} of the write-free throughput (target ≥ 70%): {verdict}")
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps({"machine": info, "settings": vars(args), "results": results}, indent=2)
+        )
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()
