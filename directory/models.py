@@ -39,6 +39,10 @@ class Party(db.Model):
     in_force_date: Mapped[date | None]
     source: Mapped[str | None] = mapped_column(sa.String(1000))
     notes: Mapped[str | None] = mapped_column(sa.String(2000))
+    #: Country calling codes this Party's calls may reach besides its own; set by the secretariat.
+    allowed_calling_codes: Mapped[list[int]] = mapped_column(
+        sa.JSON, default=list, server_default=sa.text("'[]'")
+    )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     #: Optimistic concurrency: every UPDATE says `WHERE version = <the one read>` (issue 12).
     version: Mapped[int] = mapped_column(default=1, server_default=sa.text("1"))

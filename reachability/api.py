@@ -6,6 +6,7 @@ and the person's Party admins; campaigns are the secretariat's.
 
 from __future__ import annotations
 
+import phonenumbers
 from flask import Response, current_app, request, url_for
 
 from common.api import Blueprint, documents_problems, json_with_etag
@@ -66,6 +67,38 @@ def request_test_call(data: dict) -> Response:
 def get_test_call(attempt_id: int) -> Response:
     """One test call: its state (queued, dialing, placed, done), outcome and timings."""
     return json_with_etag(present_attempt(service.get_attempt(attempt_id)))
+
+
+def _calling_codes(party) -> dict:
+    own = phonenumbers.country_code_for_region(party.iso2)
+    return {
+        "party": party.iso2,
+        "own_calling_code": own or None,
+        "calling_codes": list(party.allowed_calling_codes or []),
+    }
+
+
+@blp.get("/parties/<iso2>/allowed-calling-codes")
+@blp.response(200, schemas.CallingCodesOut)
+@documents_problems(blp, 401, 404)
+def get_allowed_calling_codes(iso2: str) -> Response:
+    """The countries a Party's test and campaign calls may reach besides its own."""
+    return json_with_etag(_calling_codes(directory.get_party(iso2)))
+
+
+@blp.put("/parties/<iso2>/allowed-calling-codes")
+@blp.arguments(schemas.CallingCodesIn)
+@blp.response(200, schemas.CallingCodesOut)
+@documents_problems(blp, 401, 403, 404, 422)
+def put_allowed_calling_codes(data: dict, iso2: str) -> Response:
+    """Allow calls to other countries for this Party, e.g. `{"calling_codes": [49]}` (secretariat).
+
+    Only fixed-line and mobile numbers are ever called; satellite codes cannot be allowed.
+    """
+    party = directory.get_party(iso2)
+    service.set_allowed_calling_codes(current_user(), party, data["calling_codes"], now())
+    db.session.commit()
+    return json_with_etag(_calling_codes(party))
 
 
 @blp.post("/reachability/campaigns")

@@ -192,3 +192,32 @@ class DialSecond(db.Model):
 
     def __repr__(self) -> str:
         return f"<DialSecond {self.second} lane {self.lane}>"
+
+
+class CallQuota(db.Model):
+    """A quota counter (e.g. "party:7:day") for its current window, raised by conditional UPDATE.
+
+    One row per key: `UPDATE … SET count = count + 1 … WHERE count < :limit OR window_start <>
+    :window` either takes a unit or matches nothing, so parallel requests never overshoot.
+    """
+
+    __tablename__ = "reach_call_quota"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    count: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self) -> str:
+        return f"<CallQuota {self.key} {self.count} since {self.window_start}>"
+
+
+class NumberGuard(db.Model):
+    """When a number was last test-called: at most one call per number per REACH_RATE_LIMIT_S."""
+
+    __tablename__ = "reach_number_guard"
+
+    phone: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    last_called_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return f"<NumberGuard {self.phone} {self.last_called_at}>"

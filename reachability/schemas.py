@@ -9,6 +9,9 @@ from directory.schemas import StrictSchema
 from reachability.models import ATTEMPT_KINDS, ATTEMPT_STATES, CAMPAIGN_STATUSES
 from reachability.planning import OUTCOMES, WINDOWS, parse_month
 
+#: The months parse_month takes: 2000-01 to 2200-12.
+MONTH_PATTERN = r"^(20[0-9]{2}|21[0-9]{2}|2200)-(0[1-9]|1[0-2])$"
+
 
 class OnDemandCallIn(StrictSchema):
     person_id = record_id(required=True)
@@ -20,7 +23,14 @@ class OnDemandCallIn(StrictSchema):
 
 
 class CampaignIn(StrictSchema):
-    month = Parsed(parse_month, required=True, metadata={"example": "2026-12"})
+    month = Parsed(
+        parse_month,
+        required=True,
+        metadata={
+            "example": "2026-12",
+            "pattern": r"^(20[0-9]{2}|21[0-9]{2}|2200)-(0[1-9]|1[0-2])$",
+        },
+    )
     parties = fields.List(
         fields.String(validate=validate.Regexp(r"^[A-Za-z]{2}$", error="must be an ISO2 code")),
         allow_none=True,
@@ -188,3 +198,20 @@ class PartyReachabilityOut(StrictSchema):
     last_confirmed_at = fields.String(allow_none=True)
     campaigns = fields.List(fields.Nested(PartyResultOut))
     test_calls = fields.List(fields.Nested(AttemptOut))
+
+
+class CallingCodesIn(StrictSchema):
+    calling_codes = fields.List(
+        fields.Integer(strict=True, validate=validate.Range(min=1, max=999)),
+        required=True,
+        validate=validate.Length(max=50),
+        metadata={
+            "description": "Country calling codes (e.g. 49 for Germany) besides the Party's own"
+        },
+    )
+
+
+class CallingCodesOut(StrictSchema):
+    party = fields.String()
+    own_calling_code = fields.Integer(allow_none=True)
+    calling_codes = fields.List(fields.Integer())

@@ -24,9 +24,10 @@ from directory.access import require_party_editor, require_secretariat
 from directory.audit import record_change
 from directory.models import Party, Person, User
 from directory.values import parse_phone
-from reachability import planning
+from reachability import planning, quotas
 from reachability.models import Attempt, Campaign, DialSecond, Slot
 from reachability.settings import calls_per_second, setting
+from reachability.tollfraud import call_refusal, parse_calling_codes
 from rota.lookup import resolve_on_call
 
 TELEPHONY_OFF = "telephony is not configured"
@@ -188,6 +189,19 @@ def _check_rate(phone: str, now: datetime, window_s: int) -> None:
     )
 
 
+def _claim_number(phone: str, now: datetime, window_s: int) -> None:
+    """The database's word on the one-call-per-number rule (holds under parallel requests)."""
+    wait = quotas.claim_number(phone, now, window_s)
+    if wait is not None:
+        raise Problem(
+            429,
+            f"{phone} was test-called less than {window_s // 60} minutes ago: "
+            f"try again in {wait} seconds",
+            headers={"Retry-After": str(wait)},
+            extra={"retry_after": wait},
+        )
+
+
 def request_test_call(
     actor: User,
     person_id: int,
@@ -205,6 +219,9 @@ def request_test_call(
     person = directory.get_person(person_id)
     require_party_editor(actor, person.party_id)
     number = _number_of(person, phone)
+    refusal = call_refusal(number, person.party.iso2, person.party.allowed_calling_codes or ())
+    if refusal is not None:  # toll fraud: only ordinary lines of the Party's own country
+        raise invalid("phone", refusal)
     if telephony_settings(config) is None:
         raise Problem(
             503,
@@ -214,6 +231,8 @@ def request_test_call(
     # Serialise requests for one person, so that two at once cannot both pass the rate check.
     db.session.execute(sa.select(Person.id).where(Person.id == person.id).with_for_update())
     _check_rate(number, now, setting(config, "REACH_RATE_LIMIT_S"))
+    _claim_number(number, now, setting(config, "REACH_RATE_LIMIT_S"))
+    quotas.charge_call(config, now, user_id=actor.id, party_id=person.party_id)
     attempt = Attempt(
         kind="on_demand",
         party_id=person.party_id,
@@ -241,6 +260,31 @@ def request_test_call(
         now=now,
     )
     return attempt
+
+
+def set_allowed_calling_codes(actor: User, party: Party, codes: list[int], now: datetime) -> Party:
+    """The secretariat lets a Party's calls reach these other countries (audited)."""
+    require_secretariat(actor)
+    try:
+        allowed = parse_calling_codes(codes)
+    except ValueError as exc:
+        raise invalid("calling_codes", str(exc)) from None
+    before = list(party.allowed_calling_codes or [])
+    if allowed != before:
+        party.allowed_calling_codes = allowed
+        party.updated_at = now
+        record_change(
+            actor,
+            "update",
+            "party",
+            party.id,
+            party_id=party.id,
+            before={"allowed_calling_codes": before},
+            after={"allowed_calling_codes": allowed},
+            now=now,
+        )
+        db.session.flush()
+    return party
 
 
 # --- campaigns ------------------------------------------------------------------------------
@@ -523,6 +567,9 @@ def _campaign_attempt(slot: Slot, target: str, now: datetime, telephony_on: bool
             attempt.phone = primary.e164 if primary else None
             if primary is None:
                 reason = f"{person.full_name} (tier {tier}) has no phone number"
+    if reason is None:  # toll fraud: never a premium, satellite or foreign number
+        refusal = call_refusal(attempt.phone, party.iso2, party.allowed_calling_codes or ())
+        reason = None if refusal is None else f"not called: {refusal}"
     if reason is None and not telephony_on:
         reason = TELEPHONY_OFF
     if reason is not None:

@@ -18,6 +18,13 @@ DEFAULTS = {
     "REACH_RATE_LIMIT_S": 600,  # at most one test call per number in this time
     "REACH_CLAIM_TIMEOUT_S": 60,  # a claim older than this without a SID belongs to a dead worker
     "REACH_STALE_CALL_S": 900,  # ask Twilio about a placed call with no final callback by then
+    # Test calls per user, per Party and for the whole service (0 = no limit; reachability.quotas)
+    "REACH_QUOTA_USER_HOUR": 20,
+    "REACH_QUOTA_USER_DAY": 60,
+    "REACH_QUOTA_PARTY_HOUR": 30,
+    "REACH_QUOTA_PARTY_DAY": 100,
+    "REACH_QUOTA_SERVICE_HOUR": 200,
+    "REACH_QUOTA_SERVICE_DAY": 1000,
 }
 
 

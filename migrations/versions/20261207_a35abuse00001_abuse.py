@@ -19,8 +19,25 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    op.create_table('reach_call_quota',
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('window_start', common.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_reach_call_quota'))
+    )
+    op.create_table('reach_number_guard',
+    sa.Column('phone', sa.String(length=20), nullable=False),
+    sa.Column('last_called_at', common.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('phone', name=op.f('pk_reach_number_guard'))
+    )
+    with op.batch_alter_table('party', schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column('allowed_calling_codes', sa.JSON(), server_default=sa.text("'[]'"), nullable=False)
+        )
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('party', schema=None) as batch_op:
+        batch_op.drop_column('allowed_calling_codes')
+    op.drop_table('reach_number_guard')
+    op.drop_table('reach_call_quota')
