@@ -19,6 +19,8 @@ from common.faults import register as register_faults
 from common.faults import rollback_quietly
 from common.headers import init_headers
 from common.limits import init_limits, trust_proxies
+from common.metrics import init_metrics
+from common.observability import init_observability
 from common.settings import load_settings, validate_settings
 
 migrate = Migrate()
@@ -52,10 +54,12 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     validate_settings(app.config)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     _register_delivery(app)  # first: compression must run after every other response hook
+    init_observability(app)  # then the request id and the log line, around everything else
 
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
+    init_metrics(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
     init_babel(app)
     api.init_app(
@@ -106,6 +110,17 @@ def _register_api(app: Flask) -> None:
     if on_rota_change not in ROTA_CHANGE_LISTENERS:
         ROTA_CHANGE_LISTENERS.append(on_rota_change)
     READINESS_DETAILS["bad_rotas"] = bad_rotas
+    _register_scrape_metrics()
+
+
+def _register_scrape_metrics() -> None:
+    from common.metrics import SCRAPE_COLLECTORS
+    from mail.metrics import outbox_metrics
+    from reachability.metrics import campaign_metrics
+
+    for collector in (campaign_metrics, outbox_metrics):
+        if collector not in SCRAPE_COLLECTORS:
+            SCRAPE_COLLECTORS.append(collector)
 
 
 def _register_delivery(app: Flask) -> None:

@@ -8,7 +8,10 @@ before a command runs (settings read by `create_app`, Flask-Migrate's own comman
 
 from __future__ import annotations
 
+import logging
+import os
 import re
+import time
 from typing import Any, NoReturn
 
 import click
@@ -16,6 +19,8 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from common.errors import Problem
+
+COMMAND_LOGGER = "art35.command"
 
 
 def _first_line(text: str) -> str:
@@ -27,6 +32,8 @@ def _database_message(exc: sa.exc.DBAPIError | sa.exc.SQLAlchemyError) -> str | 
     text = str(orig if orig is not None else exc)
     if re.search(r"no such table|relation \S+ does not exist|UndefinedTable", text):
         return "the database is not migrated yet: run `art35 db upgrade`"
+    if re.search(r"no such column|column \S+ does not exist|UndefinedColumn", text):
+        return "the database is behind this version of Art35: run `art35 db upgrade`"
     missing = re.search(r'database "([^"]+)" does not exist', text)
     if missing:
         name = missing.group(1)
@@ -68,9 +75,20 @@ class Command(click.Command):
     """A click command whose fixable errors end as one line and exit status 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        if not os.environ.get("LOG_LEVEL"):
+            # A one-shot command keeps stderr for its one error line; cron and systemd set
+            # LOG_LEVEL=info for the command's log line too. Workers raise it again themselves.
+            logging.getLogger().setLevel(logging.WARNING)
+        started = time.perf_counter()
+        status = 1
         try:
-            return super().invoke(ctx)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            result = super().invoke(ctx)
+            status = 0
+            return result
+        except click.exceptions.Exit as exc:
+            status = exc.exit_code
+            raise
+        except (click.ClickException, click.Abort):
             raise
         except Exception as exc:
             message = explain(exc)
@@ -78,6 +96,18 @@ class Command(click.Command):
                 raise
             _rollback()
             raise click.ClickException(message) from exc
+        finally:
+            logging.getLogger(COMMAND_LOGGER).info(
+                "%s exited %s",
+                ctx.command_path,
+                status,
+                extra={
+                    "event": "command",
+                    "command": ctx.command_path,
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
 
 
 class CommandGroup(AppGroup):

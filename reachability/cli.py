@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import sys
 import threading
@@ -16,6 +15,7 @@ from common.cli import CommandGroup
 from common.clock import now
 from common.db import db
 from common.errors import Problem
+from common.observability import configure_logging, log_level
 from reachability import service
 from reachability.dialer import Dialer
 from reachability.planning import WINDOWS, next_month
@@ -60,7 +60,7 @@ def tick_cmd(name: str | None) -> None:
 )
 def worker_cmd(name: str | None, poll: float) -> None:
     """Place due calls until SIGTERM or Ctrl-C (finishing the call being placed)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    configure_logging(current_app.config["LOG_FORMAT"], log_level())
     stop = threading.Event()
 
     def _stop(signum: int, _frame: Any) -> None:

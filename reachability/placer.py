@@ -20,6 +20,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from urllib3.exceptions import NewConnectionError
 
+from common.metrics import count_twilio_error
 from common.settings import telephony_settings
 
 STATUS_CALLBACK_EVENTS = ("initiated", "ringing", "answered", "completed")
@@ -92,6 +93,12 @@ class TelephonyError(Exception):
 
 
 def _from_twilio(exc: TwilioException) -> TelephonyError:
+    error = _twilio_error(exc)
+    count_twilio_error(type(exc).__name__, error.code)
+    return error
+
+
+def _twilio_error(exc: TwilioException) -> TelephonyError:
     if isinstance(exc, TwilioRestException):
         message = exc.msg or ""
         # The client prefixes Twilio's own message with "Unable to create record: " etc.
@@ -112,6 +119,7 @@ def _from_transport(exc: requests.RequestException) -> TelephonyError:
     # A connect failure never reached Twilio; anything later (read timeout, reset) may have.
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
     never_sent = isinstance(exc, requests.ConnectTimeout) or isinstance(reason, NewConnectionError)
+    count_twilio_error("transport", None)
     return TelephonyError(f"telephony transport error: {exc}", ambiguous=not never_sent)
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from flask import current_app, has_app_context
 
+from common.metrics import count_cache_lookup
 from directory.audit import parties_changed
 
 #: Which Party a cached answer depends on; NETWORK: every Party (any write can change it).
@@ -177,6 +178,7 @@ def cached_answer(
     cache = current_app.extensions.get("answer_cache", cache) if has_app_context() else cache
     cache.sync(version, parties_changed)
     payload = cache.get(key, version, at)
+    count_cache_lookup(hit=payload is not None)
     if payload is None:
         built = build()
         payload, valid = built[0], built[1]

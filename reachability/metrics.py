@@ -1,0 +1,51 @@
+"""Campaign progress and outcomes for /metrics, read from the database at scrape time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from prometheus_client.core import GaugeMetricFamily, Metric
+
+from common.db import db
+from reachability.models import Campaign, Slot
+
+#: Campaigns of this many latest months are reported (older ones are history, not progress).
+RECENT_CAMPAIGNS = 3
+
+
+def campaign_metrics() -> Iterable[Metric]:
+    """Slots per state and per best outcome of the latest campaigns that were not cancelled."""
+    slots = GaugeMetricFamily(
+        "art35_campaign_slots",
+        "Parties of a campaign by slot state (planned, calling, done).",
+        labels=["campaign", "month", "state"],
+    )
+    outcomes = GaugeMetricFamily(
+        "art35_campaign_outcomes",
+        "Finished Parties of a campaign by best outcome.",
+        labels=["campaign", "month", "outcome"],
+    )
+    recent = (
+        sa.select(Campaign.id)
+        .where(Campaign.cancelled_at.is_(None))
+        .order_by(Campaign.month.desc(), Campaign.id.desc())
+        .limit(RECENT_CAMPAIGNS)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        sa.select(Campaign.id, Campaign.month, Slot.state, Slot.best_outcome, sa.func.count())
+        .join(Slot, Slot.campaign_id == Campaign.id)
+        .where(Campaign.id.in_(recent))
+        .group_by(Campaign.id, Campaign.month, Slot.state, Slot.best_outcome)
+    ).all()
+    by_state: dict[tuple[str, str, str], int] = {}
+    for campaign_id, month, state, outcome, count in rows:
+        key = (str(campaign_id), month, state)
+        by_state[key] = by_state.get(key, 0) + count
+        if state == "done":
+            outcomes.add_metric([str(campaign_id), month, outcome or "none"], count)
+    for labels, count in by_state.items():
+        slots.add_metric(list(labels), count)
+    yield slots
+    yield outcomes
