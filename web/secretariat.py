@@ -60,12 +60,63 @@ def _short(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "…"
 
 
-def changes_of(entry: AuditEntry) -> list[tuple[str, str, str]]:
-    """(field, before, after) for each top-level field that differs."""
+_NAME_KEYS = ("full_name", "name", "unit_name", "email", "month")
+_PERSON_KEYS = ("person_id", "members")
+
+
+def record_name(entry: AuditEntry, names: dict[int, str]) -> str:
+    """What a change was made to, by name where the record says it ('Anne Dupont'), else '#12'."""
+    for state in (entry.after or {}, entry.before or {}):
+        for key in _NAME_KEYS:
+            if isinstance(state.get(key), str) and state[key]:
+                return state[key]
+        if isinstance(state.get("person_id"), int) and state["person_id"] in names:
+            return names[state["person_id"]]
+    return f"#{entry.entity_id}" if entry.entity_id else ""
+
+
+def people_named(entries: list[AuditEntry]) -> dict[int, str]:
+    """The names of the people the entries point to by id (one query for the page)."""
+    ids: set[int] = set()
+    for entry in entries:
+        for state in (entry.before or {}, entry.after or {}):
+            for key in _PERSON_KEYS:
+                value = state.get(key)
+                values = value if isinstance(value, list) else [value]
+                ids.update(v for v in values if isinstance(v, int))
+            for rotation in state.get("rotations") or []:
+                if isinstance(rotation, dict):
+                    ids.update(v for v in rotation.get("members", []) if isinstance(v, int))
+    return {pid: p.full_name for pid, p in directory.people_by_id(ids).items()}
+
+
+def _named_value(key: str, value: Any, names: dict[int, str]) -> Any:
+    if key == "rotations" and isinstance(value, list):
+        return "; ".join(
+            " → ".join(names.get(v, f"#{v}") for v in r.get("members", []) if isinstance(v, int))
+            for r in value
+            if isinstance(r, dict)
+        )
+    if key in _PERSON_KEYS and isinstance(value, int):
+        return names.get(value, f"#{value}")
+    if key in _PERSON_KEYS and isinstance(value, list):
+        return ", ".join(names.get(v, f"#{v}") if isinstance(v, int) else str(v) for v in value)
+    return value
+
+
+def changes_of(
+    entry: AuditEntry, names: dict[int, str] | None = None
+) -> list[tuple[str, str, str]]:
+    """(field, before, after) for each top-level field that differs; people by name."""
     before, after = entry.before or {}, entry.after or {}
-    keys = [k for k in {**before, **after} if k not in ("updated_at",)]
+    names = names or {}
+    keys = [k for k in {**before, **after} if k not in ("updated_at", "id", "version")]
     return [
-        (k, _short(before.get(k, "")), _short(after.get(k, "")))
+        (
+            k,
+            _short(_named_value(k, before.get(k, ""), names)),
+            _short(_named_value(k, after.get(k, ""), names)),
+        )
         for k in keys
         if before.get(k) != after.get(k)
     ]
@@ -94,6 +145,8 @@ def audit() -> Any:
         "web/audit.html",
         entries=entries,
         changes_of=changes_of,
+        record_name=record_name,
+        names=people_named(entries),
         state=state,
         party_options=sorted(
             ((p.iso2, fmt.country(p.iso2, p.name)) for p in parties), key=lambda t: t[1]

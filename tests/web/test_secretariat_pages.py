@@ -56,7 +56,11 @@ def test_coverage_gaps_in_the_next_30_days(signed_in, france_rota, germany, secr
 def test_audit_log_with_filters(signed_in, france_rota, germany):
     html = signed_in.get("/secretariat/audit").text
     assert "Duty officer" in html or "rota" in html
-    assert re.search(r"rota \d+ created", html)
+    # Records by name, people in changes by name, never raw ids.
+    assert "rota <strong>Duty officer</strong> created" in html
+    assert "<ins>Anne Dupont → Bruno Petit → Carmen Ruiz</ins>" in html  # members by name
+    assert "<li>id: " not in html
+    assert not re.search(r"rota \d+ created", html)
     only_de = signed_in.get("/secretariat/audit?party=DE").text
     assert "BKA" in only_de and "OFAC" not in only_de
     only_rotas = signed_in.get("/secretariat/audit?entity=rota").text
