@@ -19,6 +19,8 @@ MAX_ID = 2**31 - 1
 #: ahead, and datetime arithmetic near years 1 and 9999 overflows.
 MIN_YEAR, MAX_YEAR = 1900, 2199
 YEAR_PATTERN = r"^(19[0-9]{2}|2[01][0-9]{2})-"
+#: HH:MM (or HH:MM:SS), as LocalTime reads it.
+LOCAL_TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
 
 #: Bidirectional embeddings, overrides and isolates: they reorder what a reader sees
 #: ("Eve\u202eliA" reads as "EveAil"), so names and free text refuse them. The marks
@@ -90,8 +92,10 @@ def text_pattern(*, multiline: bool = False) -> str:
     controls = "\\u000b\\u000c\\u000e-\\u001f" if multiline else "\\u0000-\\u001f"
     if multiline:
         controls = "\\u0000-\\u0008" + controls
-    refused = controls + "\\u007f-\\u009f" + "".join(
-        f"\\u{ord(c):04x}" for c in sorted(BIDI_CONTROLS | HIDDEN)
+    refused = (
+        controls
+        + "\\u007f-\\u009f"
+        + "".join(f"\\u{ord(c):04x}" for c in sorted(BIDI_CONTROLS | HIDDEN))
     )
     return f"^[^{refused}]*$"
 
@@ -106,7 +110,7 @@ def query_id(**kw: Any) -> fields.Integer:
     return fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID), **kw)
 
 
-class Parsed(fields.Field):
+class Parsed(fields.String):
     """A string parsed by a domain function that raises ValueError with the reason."""
 
     def __init__(self, parse: Callable[[str], Any], **kwargs: Any) -> None:
@@ -151,8 +155,12 @@ class AwareDateTime(fields.DateTime):
         return parsed
 
 
-class LocalTime(fields.Field):
+class LocalTime(fields.String):
     """HH:MM wall-clock time."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"pattern": LOCAL_TIME_PATTERN, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kw: Any):
         if not isinstance(value, str) or len(value) not in (5, 8):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import available_timezones
 
 import marshmallow as ma
 from marshmallow import fields, validate
@@ -17,6 +18,24 @@ from directory.models import (
 from directory.values import parse_email, parse_language_tag, parse_timezone
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+#: BCP 47 as the service reads it (language[-Script][-REGION]); the language must also be one
+#: Babel knows, which a pattern cannot say.
+LANGUAGE_TAG_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?$"
+
+
+def timezone_field(**kw: Any) -> Parsed:
+    """An IANA zone name, documented as the list of zones the service knows."""
+    metadata = {"enum": sorted(available_timezones()), **kw.pop("metadata", {})}
+    if kw.get("allow_none"):
+        metadata["enum"] = [*metadata["enum"], None]
+    return Parsed(parse_timezone, metadata=metadata, **kw)
+
+
+def language_tag_field(**kw: Any) -> Parsed:
+    """A BCP 47 language tag such as fr, pt-BR or sr-Latn."""
+    metadata = {"pattern": LANGUAGE_TAG_PATTERN, "example": "pt-BR", **kw.pop("metadata", {})}
+    return Parsed(parse_language_tag, metadata=metadata, **kw)
 
 
 class StrictSchema(ma.Schema):
@@ -34,7 +53,7 @@ class PhoneIn(StrictSchema):
 
 
 class LanguageIn(StrictSchema):
-    tag = Parsed(parse_language_tag, required=True)
+    tag = language_tag_field(required=True)
     level = fields.String(load_default="working", validate=validate.OneOf(LANGUAGE_LEVELS))
 
 
@@ -53,7 +72,7 @@ class PersonIn(StrictSchema):
     full_name = text(200, required=True)
     title = text(200)
     email = Parsed(parse_email, allow_none=True)
-    timezone = Parsed(parse_timezone, allow_none=True)
+    timezone = timezone_field(allow_none=True)
     active = StrictBoolean(load_default=True)
     phones = fields.List(
         fields.Nested(PhoneIn), load_default=list, validate=validate.Length(max=10)
@@ -104,7 +123,7 @@ class ContactPointIn(StrictSchema):
     address = text(1000, multiline=True)
     email = Parsed(parse_email, allow_none=True)
     desk_phone = fields.String(allow_none=True, validate=validate.Length(max=40))
-    timezone = Parsed(parse_timezone, required=True)
+    timezone = timezone_field(required=True)
     office_hours = fields.List(
         fields.Nested(WindowIn), load_default=list, validate=validate.Length(max=14)
     )
@@ -151,7 +170,7 @@ class PartyQuery(QuerySchema):
 
 
 class PeopleQuery(QuerySchema):
-    language = Parsed(parse_language_tag)
+    language = language_tag_field()
     active = fields.Boolean()
 
 

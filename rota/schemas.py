@@ -9,15 +9,28 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from common.fields import AwareDateTime, Parsed, StrictInteger, record_id, text
-from directory.schemas import QuerySchema, StrictSchema, WindowIn
-from directory.values import parse_language_tag, parse_timezone
+from directory.schemas import (
+    QuerySchema,
+    StrictSchema,
+    WindowIn,
+    language_tag_field,
+    timezone_field,
+)
 from rota.resolution import format_duration, parse_duration
 
 MAX_RANGE_DAYS = 366
 
 
-class LocalDateTime(fields.Field):
+class LocalDateTime(fields.String):
     """A wall-clock date-time with no offset: the rota's zone gives it meaning."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {
+            "pattern": r"^(19[7-9][0-9]|2[01][0-9]{2}|2200)-[0-9]{2}-[0-9]{2}",
+            "example": "2026-12-07T09:00",
+            **kwargs.pop("metadata", {}),
+        }
+        super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> datetime:
         if not isinstance(value, str) or len(value) > 32:
@@ -51,17 +64,15 @@ def _duration(text_value: str) -> str:
 class RotaIn(StrictSchema):
     name = text(120, required=True)
     tier = StrictInteger(required=True, validate=validate.Range(min=1, max=9))
-    timezone = Parsed(
-        parse_timezone,
-        allow_none=True,
-        metadata={"description": "IANA zone; the contact point's by default"},
+    timezone = timezone_field(
+        allow_none=True, metadata={"description": "IANA zone; the contact point's by default"}
     )
 
 
 class RotaPatch(StrictSchema):
     name = text(120, allow_none=False, min_len=1)
     tier = StrictInteger(validate=validate.Range(min=1, max=9))
-    timezone = Parsed(parse_timezone)
+    timezone = timezone_field()
 
 
 class RotationIn(StrictSchema):
@@ -112,7 +123,7 @@ class OverrideIn(StrictSchema):
 
 class OnCallQuery(QuerySchema):
     at = AwareDateTime(metadata={"description": "ISO 8601 with offset; default now"})
-    lang = Parsed(parse_language_tag, metadata={"description": "BCP 47 tag, e.g. es"})
+    lang = language_tag_field(metadata={"description": "BCP 47 tag, e.g. es"})
     tier = fields.Integer(validate=validate.Range(min=1, max=9))
 
 
@@ -143,7 +154,7 @@ class GapsQuery(RangeQuery):
 
 
 class PreviewIn(StrictSchema):
-    timezone = Parsed(parse_timezone, allow_none=True)
+    timezone = timezone_field(allow_none=True)
     rotations = fields.List(
         fields.Nested(RotationIn), required=True, validate=validate.Length(min=1, max=20)
     )
@@ -207,6 +218,7 @@ class OnCallOut(ma.Schema):
     desk_phone = fields.Dict(allow_none=True)
     next_handoff = fields.String(allow_none=True)
     language = fields.Dict(allow_none=True)
+    gap = fields.Boolean(metadata={"description": "true when nobody covers tier 1 at `at`"})
     freshness = fields.Dict(
         metadata={"description": "state (for now), confirmed_at, confirmed_by, valid_until"}
     )
