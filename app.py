@@ -91,6 +91,7 @@ def _register_api(app: Flask) -> None:
     from directory.service import PERSON_DELETE_GUARDS
     from mail import models as _mail_tables  # noqa: F401  (the outbox's tables)
     from reachability.api import blp as reachability_api
+    from reachability.health_api import blp as health_report_api
     from reachability.settings import configure as configure_reachability
     from reachability.webhooks import bp as twilio_webhooks
     from rota.api import blp as rota_api
@@ -105,6 +106,7 @@ def _register_api(app: Flask) -> None:
     configure_reachability(app)
     api.register_blueprint(reachability_api)
     app.register_blueprint(twilio_webhooks)
+    api.register_blueprint(health_report_api)
     if rota_membership_guard not in PERSON_DELETE_GUARDS:
         PERSON_DELETE_GUARDS.append(rota_membership_guard)
     if on_rota_change not in ROTA_CHANGE_LISTENERS:
@@ -132,10 +134,12 @@ def _register_delivery(app: Flask) -> None:
 def _register_pages(app: Flask) -> None:
     from common.apidocs import bp as apidocs
     from common.health import bp as health
+    from mail.links import bp as mail_links
     from web import register as register_web
 
     app.register_blueprint(health)
     app.register_blueprint(apidocs)
+    app.register_blueprint(mail_links)
     register_web(app)
 
 

@@ -229,13 +229,13 @@ def unverified_addresses() -> dict[int, list[str]]:
     """Per Party, the addresses of its active people and current contact point not verified."""
     verified = set(db.session.scalars(sa.select(VerifiedEmail.address)))
     out: dict[int, list[str]] = defaultdict(list)
-    for party_id, email in _addresses():
+    for party_id, email in listed_addresses():
         if email.strip().lower() not in verified:
             out[party_id].append(email)
     return out
 
 
-def _addresses() -> list[tuple[int, str]]:
+def listed_addresses() -> list[tuple[int, str]]:
     people = db.session.execute(
         sa.select(Person.party_id, Person.email).where(
             Person.active.is_(True), Person.email.is_not(None)

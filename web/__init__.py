@@ -21,6 +21,7 @@ def register(app: Flask) -> None:
         board,
         calendar_pages,
         favourites,
+        freshness_pages,
         models,
         party,
         people,
@@ -34,6 +35,7 @@ def register(app: Flask) -> None:
 
     calendar_pages.register_hooks()
     reachability_pages.register_hooks()
+    freshness_pages.init_freshness_pages(app)
     init_formatting(app)
     init_labels(app)
     app.register_blueprint(bp)

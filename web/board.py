@@ -13,6 +13,7 @@ from babel import Locale
 from flask import g, render_template, request
 
 from common.clock import now
+from directory import freshness
 from directory import service as directory
 from directory.audit import latest_change_id
 from directory.models import Person
@@ -95,6 +96,10 @@ class Row:
     no_rota: bool = False
     tz_name: str = "UTC"
     until_at: datetime | None = None  # the instant of `until`, to redraw `until_relative`
+    # Freshness (directory/freshness.py): the state is redrawn per request like the clock.
+    valid_until: datetime | None = None
+    freshness: str = "expired"
+    unreachable: bool = False  # the tier-1 person's number failed twice in a row
 
 
 def _duty(tier: int, person: Person) -> Duty:
@@ -139,7 +144,10 @@ def board_row(answer: lookup.OnCall, at: datetime) -> Row:
         desk_display=desk.international if desk else None,
         no_rota=tier1 is None,
         tz_name=answer.tz_name,
+        valid_until=answer.confirmation.valid_until if answer.confirmation else None,
     )
+    if row.duty is not None and row.duty.phone_e164:
+        row.unreachable = answer.number_states.get(row.duty.phone_e164) == "unreachable"
     if tier1 is not None and not tier1.clipped_until:
         row.until = fmt.weekday_clock(tier1.shift.end, tz)
         row.until_at = tier1.shift.end
@@ -168,20 +176,23 @@ def board_rows_at(at: datetime, speaks: str | None) -> list[Row]:
 
     def build() -> tuple[dict[str, Any], tuple[datetime | None, datetime | None]]:
         answers = lookup.resolve_on_call(directory.list_parties(), at, lang=speaks)
-        return {"rows": [board_row(a, at) for a in answers]}, validity(answers)
+        rows = [board_row(a, at) for a in answers]
+        return {"rows": rows, "policy": freshness.policy()}, validity(answers)
 
     key = ("board", speaks, fmt.ui_language())
     cached = cached_answer(answer_cache, key, latest_change_id(), at, build)
-    return [_redrawn(row, at) for row in cached["rows"]]
+    present = now()
+    return [_redrawn(row, at, present, cached["policy"]) for row in cached["rows"]]
 
 
-def _redrawn(row: Row, at: datetime) -> Row:
+def _redrawn(row: Row, at: datetime, present: datetime, policy: freshness.Policy) -> Row:
     tz = ZoneInfo(row.tz_name)
     return replace(
         row,
         local_time=fmt.weekday_clock(at, tz),
         offset=fmt.offset(at, tz),
         until_relative=fmt.relative(row.until_at - at) if row.until_at else None,
+        freshness=freshness.freshness_state(present, row.valid_until, policy),
     )
 
 
