@@ -7,7 +7,7 @@ import os
 from functools import lru_cache
 from typing import Any
 
-from flask import Flask, Response, request, send_from_directory
+from flask import Flask, Response, request
 from flask_compress import Compress
 
 from web import bp
@@ -65,7 +65,8 @@ def _cache_fingerprinted(resp: Response) -> Response:
 
 def favicon() -> Response:
     """Browsers ask for /favicon.ico whatever the page says: answer with the SVG icon."""
-    resp = send_from_directory(bp.static_folder or "", "favicon.svg", mimetype="image/svg+xml")
+    with open(os.path.join(bp.static_folder or "", "favicon.svg"), "rb") as handle:
+        resp = Response(handle.read(), mimetype="image/svg+xml")
     resp.headers["Cache-Control"] = "public, max-age=86400"
     return resp
 
