@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from common.concurrency import held_by_database, touch, violated_constraint
 from common.db import db
@@ -337,9 +338,22 @@ def delete_person(actor: User, person: Person, now: datetime) -> None:
 
 
 def mark_confirmed(person: Person, at: datetime) -> None:
-    """A successful reachability test moves the person's last confirmation forward."""
+    """A successful reachability test moves the person's last confirmation forward.
+
+    A plain UPDATE, not a versioned one: a test call's result (a Twilio webhook) must neither
+    lose to an edit of the person made meanwhile nor make that edit's If-Match fail.
+    """
     if person.last_confirmed_at is None or person.last_confirmed_at < at:
-        person.last_confirmed_at = at
+        table = Person.__table__
+        db.session.execute(
+            sa.update(table)
+            .where(
+                table.c.id == person.id,
+                sa.or_(table.c.last_confirmed_at.is_(None), table.c.last_confirmed_at < at),
+            )
+            .values(last_confirmed_at=at)
+        )
+        set_committed_value(person, "last_confirmed_at", at)
 
 
 def find_person_by_contact(
