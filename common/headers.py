@@ -41,10 +41,11 @@ def _hashed_csp(resp: Response) -> str:
     for tag, body in _INLINE.findall(resp.get_data(as_text=True)):
         digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
         found[tag].append(f"'sha256-{digest}'")
+    scripts = " ".join(found["script"]) or "'none'"
+    styles = " ".join(found["style"]) or "'none'"
     return (
-        f"default-src 'none'; connect-src 'self'; script-src {' '.join(found['script'])}; "
-        f"style-src {' '.join(found['style'])}; frame-ancestors 'none'; base-uri 'none'; "
-        "form-action 'none'"
+        f"default-src 'none'; connect-src 'self'; script-src {scripts}; style-src {styles}; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
     )
 
 

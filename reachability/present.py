@@ -3,13 +3,12 @@ beyond the relationships loaded by the service."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from common.spreadsheet import SafeWriter
 from directory.present import iso
 from reachability import planning
 from reachability.models import REACHED, Attempt, Campaign, Slot
@@ -211,8 +210,8 @@ def _reached_name(reached: dict[str, Any] | None) -> str:
 
 def report_csv(report: dict[str, Any]) -> str:
     """The report as CSV: a row per Party, then a TOTAL row (outcome = reach rate)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    # Names come from Party administrators: no cell may reach a spreadsheet as a formula.
+    writer = SafeWriter(lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for item in report["items"]:
         path = "; ".join(
@@ -256,7 +255,7 @@ def report_csv(report: dict[str, Any]) -> str:
             "",
         ]
     )
-    return buffer.getvalue()
+    return writer.getvalue()
 
 
 def present_party_reachability(
