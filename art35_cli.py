@@ -74,6 +74,8 @@ def serve_cmd(ctx: click.Context, gunicorn_args: tuple[str, ...]) -> None:
     core count); e.g. `art35 serve --bind 0.0.0.0:8000 --workers 4`.
     """
     cli._load(ctx)  # settings errors as one line here, not once per worker
+    if _metrics_dir:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
     argv = [
         sys.executable,
         "-m",
@@ -91,6 +93,11 @@ def _register_operations() -> None:
 
     cli.add_command(backup_cmd)
     cli.add_command(restore_cmd)
+
+
+#: gunicorn's metrics folder is for its workers only (`serve` hands it on): a command's samples
+#: would be mixed into the service's, and the folder may not exist yet.
+_metrics_dir = os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
 
 
 def main(argv: list[str] | None = None) -> Any:

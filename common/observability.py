@@ -175,6 +175,8 @@ def _finish_request(response: Response) -> Response:
             "duration_ms": round(duration * 1000, 2),
             "user_id": _user_id(),
             "client": request.remote_addr,
+            "scheme": request.scheme,
+            "pid": os.getpid(),
         },
     )
     return response
