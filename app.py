@@ -89,6 +89,7 @@ def _register_api(app: Flask) -> None:
     from directory.api import blp as directory_api
     from directory.auth import authenticate_api_request
     from directory.service import PERSON_DELETE_GUARDS
+    from directory.transfer import register_section as register_transfer_section
     from mail import models as _mail_tables  # noqa: F401  (the outbox's tables)
     from reachability.api import blp as reachability_api
     from reachability.health_api import blp as health_report_api
@@ -97,6 +98,7 @@ def _register_api(app: Flask) -> None:
     from rota.api import blp as rota_api
     from rota.integrity import bad_rotas
     from rota.service import ROTA_CHANGE_LISTENERS, rota_membership_guard
+    from rota.transfer import SECTION as ROTA_TRANSFER
 
     app.before_request(authenticate_api_request)
     api.register_blueprint(directory_api)
@@ -112,6 +114,7 @@ def _register_api(app: Flask) -> None:
     if on_rota_change not in ROTA_CHANGE_LISTENERS:
         ROTA_CHANGE_LISTENERS.append(on_rota_change)
     READINESS_DETAILS["bad_rotas"] = bad_rotas
+    register_transfer_section(ROTA_TRANSFER)  # the directory document carries rotas
     _register_scrape_metrics()
 
 
