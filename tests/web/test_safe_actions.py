@@ -38,7 +38,7 @@ def test_the_refusal_in_french(client, france_rota, secretariat_user, now):
     sign_in(client, secretariat_user, lang="fr")
     _plan(client)
     page = htmllib.unescape(_plan(client).text)
-    assert "janvier 2027 est déjà planifié (campagne n° " in page
+    assert "janvier 2027 est déjà planifié (campagne n°\u00a0" in page
 
 
 def test_cancel_asks_first_then_stops_the_campaign(signed_in, france_rota, now):
