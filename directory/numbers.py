@@ -17,7 +17,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from common.db import db
-from directory.models import NumberState
+from directory.models import NumberState, Person, Phone
 
 NUMBER_STATES = ("unknown", "confirmed", "failed_once", "unreachable")
 #: Test-call outcomes that prove nothing about the number (not a success, not a failure).
@@ -72,3 +72,15 @@ def number_states(e164s: Iterable[str] | None = None) -> dict[str, str]:
             return {}
         query = query.where(NumberState.e164.in_(wanted))
     return {e164: grade(count) for e164, count in db.session.execute(query).all()}
+
+
+def number_to_try(person: Person) -> Phone | None:
+    """The number a campaign calls: the primary, unless it is unreachable and another is not."""
+    phones = sorted(person.phones, key=lambda p: (not p.primary, p.position))
+    if not phones:
+        return None
+    states = number_states(p.e164 for p in phones)
+    for phone in phones:
+        if states.get(phone.e164) != "unreachable":
+            return phone
+    return phones[0]

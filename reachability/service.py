@@ -23,6 +23,7 @@ from directory import service as directory
 from directory.access import require_party_editor, require_secretariat
 from directory.audit import record_change
 from directory.models import Party, Person, User
+from directory.numbers import number_to_try, record_number_result
 from directory.values import parse_phone
 from reachability import planning, quotas
 from reachability.models import Attempt, Campaign, DialSecond, Slot
@@ -563,7 +564,8 @@ def _campaign_attempt(slot: Slot, target: str, now: datetime, telephony_on: bool
             attempt.person_id = person.id
             attempt.person_name = person.full_name
             attempt.language = planning.message_language(lang.tag for lang in person.languages)
-            primary = person.primary_phone
+            # A number unreachable twice in a row gives way to the person's other numbers.
+            primary = number_to_try(person)
             attempt.phone = primary.e164 if primary else None
             if primary is None:
                 reason = f"{person.full_name} (tier {tier}) has no phone number"
@@ -721,6 +723,8 @@ def finish_attempt(
         attempt.ended_at = attempt.ended_at or now
     _timings(attempt)
     db.session.flush()
+    if attempt.phone:  # the number's graded state (directory/numbers.py)
+        record_number_result(attempt.phone, outcome, now)
     if attempt.slot_id is not None:
         slot = db.session.scalar(
             sa.select(Slot)
