@@ -10,7 +10,7 @@ Germany (another Party) or of France (the same Party). The three cases are loade
 machine's load weighs on all alike. Prints requests/s and p50/p99 per case, each case's share of
 the write-free throughput, and the target of issue 12 (at least 70 %) as met or missed.
 
-    .venv/bin/python -m bench.bench_writes [--duration 30] [--rounds 3] [--concurrency 16]
+    .venv/bin/python -m bench.bench_writes [--duration 45] [--rounds 9] [--concurrency 16]
         [--backend postgresql|sqlite] [--pg-url postgresql://postgres@127.0.0.1:5432]
         [--json results.json]
 """
@@ -163,9 +163,9 @@ def main() -> None:
     parser.add_argument("--backend", default="postgresql", choices=("postgresql", "sqlite"))
     parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432")
     parser.add_argument("--sqlite-dir", default=str(ROOT / "instance" / "bench"))
-    parser.add_argument("--duration", type=float, default=30.0, help="seconds per case in all")
-    parser.add_argument("--rounds", type=int, default=3, help="turns per case")
-    parser.add_argument("--warmup", type=float, default=1.0, help="seconds before each turn")
+    parser.add_argument("--duration", type=float, default=45.0, help="seconds per case in all")
+    parser.add_argument("--rounds", type=int, default=9, help="turns per case")
+    parser.add_argument("--warmup", type=float, default=0.5, help="seconds before each turn")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-class", default="sync", help="gunicorn worker class")
