@@ -55,6 +55,9 @@
     var lastTime = "";
     var timer = null;
     var inFlight = null;
+    /* The rows on the page were drawn for this query ("" = every Party): typing more letters
+       only narrows them here; anything else asks the server for the rows that match. */
+    var loaded = fold(new URLSearchParams(location.search).get("q") || "");
     var ended = false;
 
     function applyFilter() {
@@ -98,6 +101,7 @@
       var controller = window.AbortController ? new AbortController() : null;
       inFlight = controller;
       var p = params();
+      var asked = fold(p.get("q") || "");
       return fetch(form.getAttribute("data-rows-url") + "?" + p.toString(), {
         credentials: "same-origin", cache: "no-store", signal: controller ? controller.signal : undefined,
         headers: { "X-Art35-Background": "1" }  /* a background read: not activity for the session */
@@ -118,12 +122,15 @@
         .then(function (html) {
           /* Keep the reader where they were: the focused control and the scroll position. */
           var active = document.activeElement;
-          var focusId = active && rows.contains(active) ? active.id : null;
+          var row = active && rows.contains(active) ? active.closest("tr[id]") : null;
+          var nth = row ? Array.prototype.indexOf.call(row.querySelectorAll("a, button, input"), active) : -1;
           var y = window.scrollY;
           rows.innerHTML = html;
+          loaded = asked;
           applyFilter();
-          if (focusId) {
-            var again = document.getElementById(focusId);
+          var back = row ? document.getElementById(row.id) : null;
+          if (back && nth >= 0) {
+            var again = back.querySelectorAll("a, button, input")[nth];
             if (again) { again.focus({ preventScroll: true }); }
           }
           window.scrollTo(0, y);
@@ -171,16 +178,21 @@
       });
     }
 
-    var serverFilter = debounce(function () {
+    var keepInAddress = debounce(function () {
       var p = params();
       history.replaceState(null, "", location.pathname + (p.toString() ? "?" + p.toString() : ""));
-      refresh();
-    }, 350);
-    q.addEventListener("input", function () { applyFilter(); serverFilter(); });
+    }, 300);
+    var serverFilter = debounce(refresh, 150);
+    q.addEventListener("input", function () {
+      applyFilter();
+      keepInAddress();
+      if (fold(q.value).indexOf(loaded) === -1) { serverFilter(); }
+    });
     form.addEventListener("submit", function (event) {
       if (form.querySelector("#speaks").value === (new URLSearchParams(location.search).get("speaks") || "")) {
         event.preventDefault();
-        serverFilter();
+        keepInAddress();
+        refresh();
       }
     });
     document.addEventListener("visibilitychange", function () {
