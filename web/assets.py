@@ -55,6 +55,16 @@ def _static_url_defaults(endpoint: str, values: dict[str, Any]) -> None:
 @bp.after_request
 def _cache_fingerprinted(resp: Response) -> Response:
     """A static file asked for by its current hash is cached for good; others are revalidated."""
+    if request.endpoint == "web.static" and resp.direct_passthrough:
+        # Read the (small) file and close it here: compression replaces the body later, and
+        # a file left to be closed with the response leaks when a 304 drops that response.
+        source = resp.response
+        try:
+            body = b"".join(source)
+        finally:
+            getattr(source, "close", lambda: None)()
+        resp.direct_passthrough = False
+        resp.set_data(body)
     if request.endpoint == "web.static" and resp.status_code == 200:
         asked = request.args.get("v")
         filename = (request.view_args or {}).get("filename", "")

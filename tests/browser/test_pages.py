@@ -57,7 +57,7 @@ def test_find_a_country_on_the_board_in_english_and_in_french(desktop, live):
     page.get_by_label("Pays").fill("etats")
     assert _visible_rows(page) == ["US"]
     page.get_by_label("Pays").fill("")
-    assert "PERSONNE DE PERMANENCE" in page.locator("#row-DE").inner_text()
+    assert "AUCUNE PERMANENCE ASSURÉE" in page.locator("#row-DE").inner_text()
     screenshot(page, "board-desktop-fr")
     page.goto(live.url + "/?lang=en")
 
