@@ -173,8 +173,8 @@ def test_timeline_labels_are_at_least_12_px(desktop, phone, live):
     assert days.is_visible()
     assert phone.locator(".narrow-only .now-flag").first.is_visible()
     small = days.evaluate(
-        "list => [...list.querySelectorAll('li')].map(e => parseFloat(getComputedStyle(e).fontSize))"
-        ".filter(s => s < 12)"
+        "list => [...list.querySelectorAll('li')]"
+        ".map(e => parseFloat(getComputedStyle(e).fontSize)).filter(s => s < 12)"
     )
     assert small == []
     screenshot(phone, "party-phone-days")
