@@ -22,6 +22,7 @@ from directory import accounts, service
 from directory.demo import demo_document
 from directory.models import Party, User
 from directory.transfer import ImportReport, import_document, parties_from_csv
+from mail.demo import FreshnessDemoReport, load_freshness_demo
 from rota.demo import DemoRotasReport, load_demo_rotas
 
 demo_cli = CommandGroup(
@@ -49,6 +50,7 @@ class DemoLoad:
     rotas: DemoRotasReport
     users: list[User]
     token: str  # the secretariat's API token, shown once
+    freshness: FreshnessDemoReport | None = None
 
 
 def database_has_data() -> bool:
@@ -73,8 +75,9 @@ def load_demo(at: datetime) -> DemoLoad:
     ]
     secretariat = users[0]
     rotas = load_demo_rotas(secretariat, at)
+    fresh = load_freshness_demo(secretariat, at)
     _token, secret = accounts.create_token(secretariat, "demo", at)
-    return DemoLoad(report, rotas, users, secret)
+    return DemoLoad(report, rotas, users, secret, fresh)
 
 
 @demo_cli.command("load")
@@ -102,6 +105,8 @@ def load_cmd(skip_if_data: bool) -> None:
     click.echo("Deliberate gaps in coverage (see `art35 rota gaps --all-tiers`):")
     for line in loaded.rotas.deliberate_gaps:
         click.echo(f"  {line}")
+    if loaded.freshness is not None:
+        click.echo("Demo confirmations (docs/freshness.md): " + loaded.freshness.summary())
     click.echo(f"Demo accounts, all with the password {DEMO_PASSWORD!r}:")
     for user in loaded.users:
         note = _ROLE_NOTES[user.role].format(party=user.party.iso2 if user.party else "")
