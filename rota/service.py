@@ -312,25 +312,7 @@ def create_override(
     check_members(party.id, [data["person_id"]], field="person_id")
     _overlap_refused(rota.id, data["start"], data["end"])
     before_spec = _snapshot(rota)
-    override = OverrideRecord(
-        rota_id=rota.id,
-        person_id=data["person_id"],
-        start_at=data["start"],
-        end_at=data["end"],
-        note=data.get("note"),
-        created_at=now,
-    )
-    try:
-        with held_by_database():
-            db.session.add(override)
-    except sa.exc.IntegrityError as error:
-        if violated_constraint(error) != OVERRIDE_NO_OVERLAP:
-            raise
-        # Another request saved an overlapping override first (it is committed now).
-        _overlap_refused(rota.id, data["start"], data["end"])
-        raise Problem(
-            409, "overlaps an override saved at the same moment: list the overrides and retry"
-        ) from None
+    override = _insert_override(rota.id, data, now)
     _changed(rota, before_spec, now, guarded=False)
     record_change(
         actor,
@@ -343,6 +325,45 @@ def create_override(
         now=now,
     )
     return override
+
+
+#: PostgreSQL's code for "deadlock detected".
+_DEADLOCK = "40P01"
+
+
+def _insert_override(rota_id: int, data: dict[str, Any], now: datetime) -> OverrideRecord:
+    """Insert under the exclusion constraint; a clash with a concurrent insert is a 409 naming it.
+
+    Two overlapping inserts at one instant can each wait for the other inside the exclusion
+    check; PostgreSQL then aborts one ("deadlock detected", after deadlock_timeout). Only this
+    savepoint is rolled back, so the insert is tried again: it now waits for the other to commit
+    and meets the constraint like any later request.
+    """
+    for attempt in range(3):
+        override = OverrideRecord(
+            rota_id=rota_id,
+            person_id=data["person_id"],
+            start_at=data["start"],
+            end_at=data["end"],
+            note=data.get("note"),
+            created_at=now,
+        )
+        try:
+            with held_by_database():
+                db.session.add(override)
+            return override
+        except sa.exc.IntegrityError as error:
+            if violated_constraint(error) != OVERRIDE_NO_OVERLAP:
+                raise
+            break
+        except sa.exc.OperationalError as error:
+            if getattr(error.orig, "sqlstate", None) != _DEADLOCK or attempt == 2:
+                raise
+    # Another request saved an overlapping override first (it is committed now).
+    _overlap_refused(rota_id, data["start"], data["end"])
+    raise Problem(
+        409, "overlaps an override saved at the same moment: list the overrides and retry"
+    )
 
 
 def _overlap_refused(rota_id: int, start: datetime, end: datetime) -> None:

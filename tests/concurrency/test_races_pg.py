@@ -52,6 +52,7 @@ class Served:
     people: dict[str, list[int]]  # Party code -> person ids
     rotas: dict[str, int]  # Party code -> tier-1 rota id
     log: Path
+    database_url: str
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -164,7 +165,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        served = Served(f"http://127.0.0.1:{port}", headers, people, rotas, log)
+        served = Served(f"http://127.0.0.1:{port}", headers, people, rotas, log, url)
         _wait_ready(served, process)
         yield served
     finally:
@@ -378,3 +379,68 @@ def test_a_write_racing_a_delete_never_500s(served, pool):
         assert (patch.status_code == 200) != (delete.status_code == 204), (patch.text, delete.text)
     _no_server_error(served)
     print(f"\nPATCH racing DELETE of a person, {ROUNDS} rounds: {dict(tally)}")
+
+
+def test_an_override_insert_aborted_as_a_deadlock_is_retried_into_a_409(served):
+    """Two overlapping inserts can wait for each other inside the exclusion check; PostgreSQL
+    aborts one. Made certain here: a transaction holds an uncommitted override, the request's
+    insert waits for it, then that transaction inserts over the request's own tuple."""
+    import sqlalchemy as sa
+
+    rota = served.rotas["IT"]
+    person = served.people["IT"][0]
+    start = NOW + timedelta(days=700)
+    engine = sa.create_engine(
+        served.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    )
+    insert = sa.text(
+        "INSERT INTO override (rota_id, person_id, start_at, end_at, created_at) "
+        "VALUES (:rota, :person, :start, :end, :start) RETURNING id"
+    )
+    with engine.connect() as other, ThreadPoolExecutor(max_workers=1) as executor:
+        held = other.execute(
+            insert,
+            {"rota": rota, "person": person, "start": start, "end": start + timedelta(hours=2)},
+        ).scalar_one()
+        # The request overlaps the held override, and the second insert below overlaps the
+        # request's own (uncommitted) tuple: each waits for the other.
+        body = {
+            "person_id": person,
+            "start": (start + timedelta(hours=1)).isoformat(),
+            "end": (start + timedelta(hours=6)).isoformat(),
+        }
+        future = executor.submit(call, served, "POST", f"/api/v1/rotas/{rota}/overrides", json=body)
+        _wait_for_a_lock_wait(other)
+        other.execute(
+            insert,
+            {
+                "rota": rota,
+                "person": person,
+                "start": start + timedelta(hours=4),
+                "end": start + timedelta(hours=5),
+            },
+        )
+        other.commit()
+        resp = future.result(timeout=30)
+    engine.dispose()
+    assert resp.status_code == 409, resp.text
+    assert resp.json()["conflict"]["id"] == held
+    _no_server_error(served)
+
+
+def _wait_for_a_lock_wait(conn: Any) -> None:
+    """Until some other backend waits for a lock (the request's insert, waiting for ours)."""
+    import sqlalchemy as sa
+
+    deadline = time.monotonic() + 20
+    query = sa.text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE wait_event_type = 'Lock' AND datname = current_database() "
+        "AND pid <> pg_backend_pid()"
+    )
+    while time.monotonic() < deadline:
+        with conn.engine.connect() as probe:
+            if probe.execute(query).scalar_one():
+                return
+        time.sleep(0.02)  # polling another process's state
+    raise TimeoutError("the request never waited for the held override")
