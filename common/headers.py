@@ -24,6 +24,13 @@ BASE_HEADERS = {
 }
 # Non-HTML answers (JSON, iCal, problems) load nothing: the tightest policy fits them all.
 DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+# Pages load only their own scripts and styles: no CDN, no inline code (closed networks, XSS).
+PAGE_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+#: Blueprints whose answers are the server-rendered pages.
+PAGE_BLUEPRINTS = frozenset({"web", "mail_links"})
 HSTS = "max-age=31536000; includeSubDomains"
 # Personal data (contact details, rotas, audit) must never be stored by any cache.
 NO_STORE = "no-store"
@@ -55,6 +62,12 @@ def _is_feed(resp: Response) -> bool:
 
 def security_headers(resp: Response) -> Response:
     """Add the app-wide headers; keep any a view set itself (pages' CSP, feeds' validators)."""
+    page = request.blueprint in PAGE_BLUEPRINTS
+    if page:
+        resp.headers.setdefault("Content-Security-Policy", PAGE_CSP)
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.endpoint not in STATIC_ENDPOINTS:
+            resp.vary.add("Cookie")
     for key, value in BASE_HEADERS.items():
         resp.headers.setdefault(key, value)
     csp = resp.headers.get("Content-Security-Policy")

@@ -42,17 +42,6 @@ PUBLIC_ENDPOINTS = frozenset(
     }
 )
 
-# Pages load only their own scripts and styles: no CDN, no inline code (closed networks, XSS).
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-}
-
 
 def csrf_token() -> str:
     """This session's anti-forgery token (created on first use)."""
@@ -172,15 +161,7 @@ def _second_factor_gate(user: User) -> Response | None:
     return Response(status=403)
 
 
-@bp.after_request
-def _headers(resp: Response) -> Response:
-    for key, value in SECURITY_HEADERS.items():
-        resp.headers.setdefault(key, value)
-    if request.endpoint != "web.static":
-        # Contact details must not linger in shared caches.
-        resp.headers.setdefault("Cache-Control", "private, no-store")
-        resp.vary.add("Cookie")
-    return resp
+# Security headers (the pages' strict CSP, no-store, nosniff…) come from common/headers.py.
 
 
 def current_user() -> User:
