@@ -53,3 +53,33 @@ def health_report_route() -> Response:
         )
     response.headers["Vary"] = "Accept"
     return response
+
+
+@blp.post("/campaigns/<int:campaign_id>/email-test")
+@blp.response(200)
+@documents_problems(blp, 401, 403, 404)
+def campaign_email_test(campaign_id: int) -> Response:
+    """Send every Party of the campaign a test e-mail to its contact point's address, asking
+    the reader to press "Received"; the time to acknowledge shows in the health report.
+    Once per campaign and Party (asking again sends nothing new). Secretariat."""
+    from flask import current_app
+
+    from common.db import db
+    from directory.access import require_secretariat
+    from directory.service import get_party
+    from mail.acks import send_email_test
+    from reachability.service import desk_language, get_campaign
+
+    require_secretariat(current_user())
+    campaign = get_campaign(campaign_id)
+    at = now()
+    sent = []
+    for iso2 in campaign.parties:
+        lang = "fr" if desk_language(iso2).startswith("fr") else "en"
+        test = send_email_test(
+            get_party(iso2), at, current_app.config, campaign_id=campaign.id, lang=lang
+        )
+        if test is not None:
+            sent.append(iso2)
+    db.session.commit()
+    return json_with_etag({"campaign": campaign.id, "sent": sent})
