@@ -75,10 +75,6 @@ class Command(click.Command):
     """A click command whose fixable errors end as one line and exit status 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        if not os.environ.get("LOG_LEVEL"):
-            # A one-shot command keeps stderr for its one error line; cron and systemd set
-            # LOG_LEVEL=info for the command's log line too. Workers raise it again themselves.
-            logging.getLogger().setLevel(logging.WARNING)
         started = time.perf_counter()
         status = 1
         try:
@@ -97,17 +93,25 @@ class Command(click.Command):
             _rollback()
             raise click.ClickException(message) from exc
         finally:
-            logging.getLogger(COMMAND_LOGGER).info(
-                "%s exited %s",
-                ctx.command_path,
-                status,
-                extra={
-                    "event": "command",
-                    "command": ctx.command_path,
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                },
-            )
+            # Typed at a terminal, stderr is kept for the one error line; cron and systemd units
+            # set LOG_LEVEL (e.g. info) to get the command's structured line as well.
+            if os.environ.get("LOG_LEVEL"):
+                _log_command(ctx, status, started)
+
+
+def _log_command(ctx: click.Context, status: int | Any, started: float) -> None:
+    """The command's one structured line: what ran, its exit status, how long it took."""
+    logging.getLogger(COMMAND_LOGGER).info(
+        "%s exited %s",
+        ctx.command_path,
+        status,
+        extra={
+            "event": "command",
+            "command": ctx.command_path,
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        },
+    )
 
 
 class CommandGroup(AppGroup):
