@@ -28,6 +28,7 @@ from common.db import db
 from directory import accounts
 from directory.models import AuditEntry, LoginThrottle
 from tests.conftest import PG_URL, make_app
+from tests.fakes.clock import pause
 
 pytestmark = [
     pytest.mark.own_app,
@@ -108,7 +109,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
                     break
             except requests.RequestException:
                 pass
-            time.sleep(0.1)  # polling a process that does not tell us when it is up
+            pause(0.1)  # polling a process that does not tell us when it is up
         yield base_url, url
     finally:
         if process is not None:

@@ -28,6 +28,7 @@ from flask_migrate import upgrade
 
 from common.db import db
 from tests.conftest import PG_URL, make_app, make_party, make_person, make_user
+from tests.fakes.clock import pause
 
 pytestmark = [
     pytest.mark.own_app,
@@ -190,7 +191,7 @@ def _wait_ready(served: Served, process: subprocess.Popen[bytes]) -> None:
                 return
         except requests.RequestException:
             pass
-        time.sleep(0.1)  # polling a process that does not tell us when it is up
+        pause(0.1)  # polling a process that does not tell us when it is up
     raise TimeoutError(served.log.read_text(errors="replace"))
 
 
@@ -442,5 +443,5 @@ def _wait_for_a_lock_wait(conn: Any) -> None:
         with conn.engine.connect() as probe:
             if probe.execute(query).scalar_one():
                 return
-        time.sleep(0.02)  # polling another process's state
+        pause(0.02)  # polling another process's state
     raise TimeoutError("the request never waited for the held override")

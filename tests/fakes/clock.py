@@ -7,6 +7,7 @@ time while the date stays the same whatever day the suite runs (CI also runs it 
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -51,3 +52,9 @@ class FlowingClock:
         """Back to the anchor's flow (as if no test had moved it)."""
         self.offset = timedelta(0)
         self.frozen = None
+
+
+def pause(seconds: float) -> None:
+    """Wait a moment of real time (polling another process): not time.sleep, which fails under
+    faketime with the monotonic clock left alone (CI's date-moved run)."""
+    threading.Event().wait(seconds)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.fakes.clock import pause
+
 ROOT = Path(__file__).resolve().parents[2]
 ART35 = (sys.executable, "-m", "art35_cli")
 SECRET_KEY = "ops-test-" + "k" * 40
@@ -110,7 +112,7 @@ def wait_until_up(port: int, process: subprocess.Popen[bytes], log: Path) -> Non
                 return
         except OSError:
             pass
-        time.sleep(0.2)
+        pause(0.2)
     raise RuntimeError(f"server did not answer within 60 s: {log.read_text(encoding='utf-8')}")
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from twilio.request_validator import RequestValidator
 
+from tests.fakes.clock import pause
 from tests.ops.served import (
     METRICS_TOKEN,
     TWILIO_AUTH_TOKEN,
@@ -97,7 +98,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
                     if nginx.poll() is not None or time.monotonic() > deadline:
                         log = (tmp / "nginx-error.log").read_text(encoding="utf-8")
                         raise RuntimeError(f"nginx did not start: {log}") from None
-                    time.sleep(0.1)
+                    pause(0.1)
             yield served, port, token
         finally:
             nginx.terminate()
@@ -110,7 +111,7 @@ def _line_for(served, request_id: str) -> dict:
         for line in served.log_lines():
             if line.get("request_id") == request_id:
                 return line
-        time.sleep(0.05)
+        pause(0.05)
     raise AssertionError(f"no log line with request id {request_id}")
 
 
@@ -215,7 +216,7 @@ def test_metrics_add_up_over_both_workers(stack):
         with ThreadPoolExecutor(max_workers=8) as pool:
             answers = list(pool.map(lambda _: request(port, "GET", "/readyz"), range(24)))
         sent += len(answers)
-        time.sleep(0.2)
+        pause(0.2)
         pids = {line["pid"] for line in served.log_lines() if line.get("route") == "/readyz"} | pids
         if len(pids) >= 2:
             break
