@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
-from flask import Flask, Response, request
+from flask import Flask, Response, g
 
 from common.errors import Problem, problem_response
 
@@ -52,10 +52,11 @@ def is_unavailable(exc: BaseException) -> bool:
 
 
 def database_unavailable(exc: BaseException) -> Response:
-    """503 with Retry-After, one log line (no traceback: the cause is outside the code)."""
+    """503 with Retry-After and no traceback (the cause is outside the code)."""
     if not is_unavailable(exc):
         raise exc  # a bug, not an outage: Flask logs it with its traceback and answers 500
-    log.error("database unavailable: %s %s: %s", request.method, request.path, first_line(exc))
+    # The request's own log line (common/observability.py) carries this: one line per request.
+    g.fault = f"database unavailable: {first_line(exc)}"
     return problem_response(
         Problem(
             503,

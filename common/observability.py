@@ -161,12 +161,18 @@ def _finish_request(response: Response) -> Response:
     response.headers[REQUEST_ID_HEADER] = request_id
     route = _route()
     observe_request(route, request.method, response.status_code, duration)
-    logging.getLogger(REQUEST_LOGGER).info(
-        "%s %s %s",
+    # A fault outside the request (common/faults.py: the database unreachable) rides on this
+    # line, so a failed request still leaves one line, at warning level.
+    fault = g.get("fault")
+    logging.getLogger(REQUEST_LOGGER).log(
+        logging.WARNING if fault else logging.INFO,
+        "%s %s %s%s",
         request.method,
         route,
         response.status_code,
+        f" {fault}" if fault else "",
         extra={
+            **({"fault": fault} if fault else {}),
             "event": "request",
             "request_id": request_id,
             "method": request.method,
