@@ -121,9 +121,9 @@ def _register_api(app: Flask) -> None:
 def _register_scrape_metrics() -> None:
     from common.metrics import SCRAPE_COLLECTORS
     from mail.metrics import outbox_metrics
-    from reachability.metrics import campaign_metrics
+    from reachability.metrics import campaign_metrics, twilio_error_metrics
 
-    for collector in (campaign_metrics, outbox_metrics):
+    for collector in (campaign_metrics, twilio_error_metrics, outbox_metrics):
         if collector not in SCRAPE_COLLECTORS:
             SCRAPE_COLLECTORS.append(collector)
 

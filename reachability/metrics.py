@@ -1,14 +1,17 @@
-"""Campaign progress and outcomes for /metrics, read from the database at scrape time."""
+"""Campaign progress and outcomes, and Twilio errors of the calls the workers placed, for /metrics:
+read from the database at scrape time (workers are separate processes that serve no /metrics)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 import sqlalchemy as sa
 from prometheus_client.core import GaugeMetricFamily, Metric
 
+from common.clock import now
 from common.db import db
-from reachability.models import Campaign, Slot
+from reachability.models import Attempt, Campaign, Slot
 
 #: Campaigns of this many latest months are reported (older ones are history, not progress).
 RECENT_CAMPAIGNS = 3
@@ -49,3 +52,24 @@ def campaign_metrics() -> Iterable[Metric]:
         slots.add_metric(list(labels), count)
     yield slots
     yield outcomes
+
+
+#: Twilio errors recorded on attempts in this window are reported.
+TWILIO_ERROR_WINDOW = timedelta(hours=24)
+
+
+def twilio_error_metrics() -> Iterable[Metric]:
+    """Attempts of the last 24 hours that Twilio refused or failed, by Twilio error code."""
+    family = GaugeMetricFamily(
+        "art35_twilio_call_errors_last_24h",
+        "Test calls of the last 24 hours with a Twilio error code, by code (all workers).",
+        labels=["code"],
+    )
+    rows = db.session.execute(
+        sa.select(Attempt.error_code, sa.func.count())
+        .where(Attempt.error_code.is_not(None), Attempt.created_at >= now() - TWILIO_ERROR_WINDOW)
+        .group_by(Attempt.error_code)
+    ).all()
+    for code, count in rows:
+        family.add_metric([str(code)], count)
+    yield family

@@ -11,7 +11,7 @@ from twilio.base.exceptions import TwilioRestException
 from common.metrics import REGISTRY
 from common.observability import JsonFormatter, TextFormatter, log_format, log_level, redact
 from common.settings import SettingsError
-from reachability.metrics import campaign_metrics
+from reachability.metrics import campaign_metrics, twilio_error_metrics
 from reachability.placer import _from_twilio
 from tests.conftest import make_user
 from tests.rota.conftest import add_rotation, new_rota, paris  # noqa: F401 -- fixture
@@ -135,6 +135,8 @@ def test_twilio_errors_are_counted():
     assert after == before + 1
 
 
-def test_campaign_metrics_read_the_database():
+def test_campaign_and_worker_metrics_read_the_database():
     families = {f.name: f for f in campaign_metrics()}
     assert set(families) == {"art35_campaign_slots", "art35_campaign_outcomes"}
+    (errors,) = twilio_error_metrics()
+    assert errors.name == "art35_twilio_call_errors_last_24h" and errors.samples == []
