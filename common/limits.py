@@ -63,6 +63,8 @@ def limit_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "off",
     )
     out["TRUSTED_PROXIES"] = (env.get("TRUSTED_PROXIES") or "0").strip()
+    # Several deployments may share one Redis: each counts under its own prefix.
+    out["RATELIMIT_KEY_PREFIX"] = env.get("RATELIMIT_KEY_PREFIX") or "art35"
     for key, default in BUDGET_DEFAULTS.items():
         raw = (env.get(key) or "").strip()
         if raw and not raw.isdigit():

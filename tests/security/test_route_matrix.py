@@ -90,6 +90,7 @@ RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/api/v1/reachability/campaigns/<int:campaign_id>/report"): READ,
     ("POST", "/api/v1/reachability/test-calls"): PARTY_WRITE,
     ("GET", "/api/v1/reachability/test-calls/<int:attempt_id>"): READ,
+    ("POST", "/api/v1/campaigns/<int:campaign_id>/email-test"): SECRETARIAT,
     # --- documents, health, machines
     ("GET", "/api/v1/openapi.json"): PUBLIC,
     ("GET", "/api/v1/docs"): PUBLIC,
