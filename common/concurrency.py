@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, Response, current_app, request
+from flask import Flask, current_app, request
 from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 
 from common.db import db
@@ -74,8 +74,9 @@ def _sqlite_unique_name(columns_text: str) -> str | None:
     if table is None:
         return None
     for constraint in table.constraints:
-        unique = isinstance(constraint, sa.UniqueConstraint)
-        if unique and {c.name for c in constraint.columns} == columns:
+        if not isinstance(constraint, sa.UniqueConstraint):
+            continue
+        if {c.name for c in constraint.columns} == columns:
             return str(constraint.name)
     for index in table.indexes:
         if index.unique and {c.name for c in index.columns} == columns:
@@ -95,19 +96,19 @@ def _answer(problem: Problem) -> Any:
     return current_app.handle_user_exception(problem)
 
 
-def _on_stale(error: StaleDataError) -> Response:
+def _on_stale(error: StaleDataError) -> Any:
     db.session.rollback()
     log.info("%s %s lost a write race: %s", request.method, request.path, error)
     return _answer(stale_problem())
 
 
-def _on_deleted(error: ObjectDeletedError) -> Response:
+def _on_deleted(error: ObjectDeletedError) -> Any:
     db.session.rollback()
     log.info("%s %s: a record was deleted meanwhile: %s", request.method, request.path, error)
     return _answer(Problem(404, "the record was deleted while this request ran"))
 
 
-def _on_integrity(error: sa.exc.IntegrityError) -> Response:
+def _on_integrity(error: sa.exc.IntegrityError) -> Any:
     """A constraint a service did not map itself: still a 409 naming it, never a 500."""
     db.session.rollback()
     name = violated_constraint(error) or "a database constraint"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -55,7 +55,7 @@ class Party(db.Model):
     )
 
     __table_args__ = (sa.CheckConstraint(f"status IN {PARTY_STATUSES!r}", name="status"),)
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
 
     @property
     def current_contact_point(self) -> ContactPoint | None:
@@ -102,7 +102,7 @@ class ContactPoint(db.Model):
             sqlite_where=sa.text("effective_to IS NULL"),
         ),
     )
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
 
     def __repr__(self) -> str:
         return f"<ContactPoint {self.id} {self.unit_name!r} from {self.effective_from}>"
@@ -137,7 +137,7 @@ class Person(db.Model):
                 return phone
         return self.phones[0] if self.phones else None
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
 
     def __repr__(self) -> str:
         return f"<Person {self.id} {self.full_name!r}>"

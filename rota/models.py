@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -35,7 +35,7 @@ class RotaRecord(db.Model):
         sa.UniqueConstraint("party_id", "tier"),
         sa.CheckConstraint("tier >= 1 AND tier <= 9", name="tier"),
     )
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
 
     def __repr__(self) -> str:
         return f"<Rota {self.id} {self.name!r} tier {self.tier}>"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -402,9 +402,10 @@ def delete_override(actor: User, override: OverrideRecord, now: datetime) -> Non
     before = present_override(override)
     # One statement whose row count says whether this request deleted it: of two deletes
     # sent at once, the second answers 404 instead of a second 204 and audit entry.
-    deleted = db.session.execute(
+    result = db.session.execute(
         sa.delete(OverrideRecord.__table__).where(OverrideRecord.__table__.c.id == override.id)
-    ).rowcount
+    )
+    deleted = cast("sa.CursorResult[Any]", result).rowcount
     db.session.expunge(override)
     if not deleted:
         raise not_found(f"override {before['id']}")

@@ -117,7 +117,7 @@ def checked_rota_spec(
         spec = r.Rota(id=rota.id, tz=tz, rotations=tuple(rotations), overrides=tuple(kept))
     except (ValueError, TypeError) as exc:
         problems.append(str(exc))
-        spec = r.Rota(id=rota.id, tz=tz)
+        spec = r.Rota(id=rota.id, tz=tz, rotations=())
     if not problems:
         return spec, None
     problem = "; ".join(problems[:3]) + (
