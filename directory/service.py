@@ -341,7 +341,7 @@ def mark_confirmed(person: Person, at: datetime) -> None:
     """A successful reachability test moves the person's last confirmation forward.
 
     A plain UPDATE, not a versioned one: a test call's result (a Twilio webhook) must neither
-    lose to an edit of the person made meanwhile nor make that edit's If-Match fail.
+    lose to an edit of the person made meanwhile nor make that edit's versioned UPDATE fail.
     """
     if person.last_confirmed_at is None or person.last_confirmed_at < at:
         table = Person.__table__
