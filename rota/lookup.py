@@ -398,7 +398,7 @@ def preview_timeline(
         rotations=tuple(rotations),
         overrides=tuple(
             override_spec(
-                SimpleNamespace(
+                SimpleNamespace(  # type: ignore[arg-type]  # a proposed override, duck-typed
                     id=-(i + 1), person_id=o["person_id"], start_at=o["start"], end_at=o["end"]
                 )
             )
