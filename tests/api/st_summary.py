@@ -11,7 +11,7 @@ def summary(name: str, text: str) -> str:
     """'schemathesis sqlite: 43 operations, 8475 test cases, 0 failures, 0 errors'."""
     ops = re.search(r"Tested:\s*(\d+)", text)
     cases = re.search(r"(\d+) generated", text)
-    failures = re.search(r"found (\d+) unique failures", text)
+    failures = re.search(r"found (\d+) unique failures?", text)
     errors = re.search(r"(\d+) errors?\b", text.split("SUMMARY")[-1])
     failed = int(failures.group(1)) if failures else 0
     return (
