@@ -131,7 +131,15 @@ def fitted(label: str, short: str, width: float) -> str:
     return ""
 
 
-def day_list(bars: list[Bar], since: datetime, until: datetime, tz: ZoneInfo) -> list[Day]:
+def _day_end(end: datetime, tz: ZoneInfo) -> str:
+    """'18:00', or '24:00' for a piece that runs to the end of its day (local midnight)."""
+    local = end.astimezone(tz)
+    return "24:00" if local.time() == time(0) else fmt.clock(end, tz)
+
+
+def day_list(
+    bars: list[Bar], since: datetime, until: datetime, tz: ZoneInfo, now: datetime
+) -> list[Day]:
     """The lane's shifts cut at local midnights: a list to read on a narrow screen."""
     days = []
     starts = [since, *local_midnights(since + timedelta(seconds=1), until, tz)]
@@ -145,10 +153,10 @@ def day_list(bars: list[Bar], since: datetime, until: datetime, tz: ZoneInfo) ->
             entries.append(
                 Entry(
                     start=fmt.clock(start, tz),
-                    end="24:00" if end == last and last != until else fmt.clock(end, tz),
+                    end=_day_end(end, tz),
                     label=bar.label,
                     gap=bar.gap,
-                    now=bar.now and bar.start <= end and first <= bar.end,
+                    now=start <= now < end,
                     href=bar.href,
                 )
             )
@@ -227,7 +235,7 @@ def build_picture(
                 rota_id=getattr(rota, "id", None),
                 bars=bars,
                 legend=legend,
-                days=day_list(bars, since, until, tz),
+                days=day_list(bars, since, until, tz, now),
             )
         )
     return picture

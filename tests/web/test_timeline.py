@@ -64,7 +64,7 @@ def test_the_day_list_cuts_shifts_at_local_midnight_and_marks_now(app):
         ("11:00", "24:00", "Bruno Petit", False),
     ]
     assert [e.now for e in first.entries] == [False, False, True]
-    assert [(e.start, e.end) for e in second.entries] == [("00:00", "00:00")]
+    assert [(e.start, e.end, e.now) for e in second.entries] == [("00:00", "24:00", False)]
 
 
 def test_only_gaps_still_to_come_are_offered_to_cover(app):
