@@ -19,8 +19,8 @@ from rota import resolution as r
 from web import formatting as fmt
 
 WIDTH = 1000
-#: Label size in picture units: the picture is never drawn under 640 px wide (CSS), so a label
-#: is at least 20 × 0.64 = 12.8 px on screen.
+#: Label size in picture units: the picture is never drawn under 43rem (688 px) wide (CSS), so
+#: a label is at least 20 × 0.688 = 13.8 px on screen (day names, at 18, 12.4 px).
 FONT = 20
 CHAR = 11.5  # the average width of a character at FONT, for deciding what fits
 #: Fill and text colours, all at least 4.5:1; a gap is always red and labelled, not only coloured.
