@@ -1,3 +1,3 @@
-"""The rota tests' France (a contact point, four people, the secretariat's headers)."""
+"""The rota tests' fixtures: France with four people; its weekly rotas."""
 
-from tests.rota.conftest import paris  # noqa: F401 -- a fixture, used by name
+from tests.rota.conftest import paris, weekly_rotas  # noqa: F401 -- fixtures, used by name

@@ -431,3 +431,19 @@ def test_a_rota_with_overlapping_stored_overrides_breaks_no_other_answer(
     assert client.delete(f"/api/v1/overrides/{overlapping.id}", headers=headers).status_code == 204
     assert client.delete(f"/api/v1/rotas/{rota['id']}", headers=headers).status_code == 204
     integrity._PROBLEMS.clear()
+
+
+def test_two_writes_in_one_second_both_change_the_feed_validator(client, weekly_rotas, clock):
+    """The feed's validator used max(updated_at): a second write in the same second kept it."""
+    from tests.calendars.test_calendar_service import fetch, subscribe
+
+    _rota, _tier2, people, headers = weekly_rotas
+    sub = subscribe(client, headers, scope="party", party="FR")
+    clock.advance(seconds=1)
+    url = f"/api/v1/people/{people[0].id}"
+    assert client.patch(url, headers=headers, json={"full_name": "Annie"}).status_code == 200
+    tag = fetch(client, sub).headers["ETag"]
+    assert client.patch(url, headers=headers, json={"full_name": "Anna"}).status_code == 200
+    again = fetch(client, sub, **{"If-None-Match": tag})
+    assert again.status_code == 200
+    assert b"\xc2\xb7 Anna\r\n" in again.data
