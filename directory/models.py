@@ -59,8 +59,29 @@ class Party(db.Model):
 
     @property
     def current_contact_point(self) -> ContactPoint | None:
+        """The designation in force now (an announced one only from its `effective_at`)."""
+        from common.clock import now
+
+        return self.contact_point_at(now())
+
+    def contact_point_at(self, at: datetime) -> ContactPoint | None:
+        """The designation in force at `at` (aware): the open one, unless it is announced for a
+        later instant, in which case the one it replaces (closed on that day) until then."""
         current = [cp for cp in self.contact_points if cp.effective_to is None]
+        if current and current[-1].effective_at is not None and current[-1].effective_at > at:
+            replaced = [cp for cp in self.contact_points if cp.effective_to is not None]
+            return replaced[-1] if replaced else None
         return current[-1] if current else None
+
+    @property
+    def announced_contact_point(self) -> ContactPoint | None:
+        """A designation recorded ahead, not in force yet (None when there is none)."""
+        from common.clock import now
+
+        current = [cp for cp in self.contact_points if cp.effective_to is None]
+        if current and current[-1].effective_at is not None and current[-1].effective_at > now():
+            return current[-1]
+        return None
 
     def __repr__(self) -> str:
         return f"<Party {self.iso2} {self.name!r} {self.status}>"
@@ -86,6 +107,8 @@ class ContactPoint(db.Model):
     mla_authority_email: Mapped[str | None] = mapped_column(sa.String(320))
     effective_from: Mapped[date]
     effective_to: Mapped[date | None]
+    #: The instant a designation recorded ahead takes effect (None: from `effective_from`).
+    effective_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(default=1, server_default=sa.text("1"))
 

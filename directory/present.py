@@ -80,6 +80,7 @@ def present_contact_point(cp: ContactPoint | None) -> dict[str, Any] | None:
         },
         "effective_from": iso(cp.effective_from),
         "effective_to": iso(cp.effective_to),
+        "effective_at": iso(cp.effective_at),
         "updated_at": iso(cp.updated_at),
     }
 

@@ -8,7 +8,7 @@ from zoneinfo import available_timezones
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from common.fields import LocalTime, Parsed, StrictBoolean, query_id, text
+from common.fields import AwareDateTime, LocalTime, Parsed, StrictBoolean, query_id, text
 from directory.models import (
     CONTACT_POINT_KINDS,
     LANGUAGE_LEVELS,
@@ -130,6 +130,13 @@ class ContactPointIn(StrictSchema):
     can_order_preservation = StrictBoolean(load_default=False)
     mla_authority = fields.Nested(MlaAuthorityIn, load_default=dict)
     effective_from = fields.Date(allow_none=True)
+    effective_at = AwareDateTime(
+        allow_none=True,
+        metadata={
+            "description": "with new_designation: the instant (ISO 8601 with offset) the new unit "
+            "takes over; lookups, the board and feeds switch then (docs/freshness.md)"
+        },
+    )
     new_designation = StrictBoolean(
         load_default=False,
         metadata={
@@ -231,6 +238,7 @@ class ContactPointOut(ma.Schema):
     mla_authority = fields.Dict()
     effective_from = fields.String()
     effective_to = fields.String(allow_none=True)
+    effective_at = fields.String(allow_none=True)
     updated_at = fields.String()
 
 

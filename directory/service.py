@@ -132,6 +132,9 @@ def set_contact_point(
     _raise_if(errors)
     today = now.astimezone(ZoneInfo(data["timezone"])).date()
     effective_from = data.get("effective_from") or today
+    effective_at = _announced_at(party, data, now)
+    if effective_at is not None:
+        effective_from = effective_at.astimezone(ZoneInfo(data["timezone"])).date()
     current = party.current_contact_point
     if current is not None and not data.get("new_designation"):
         before = present_contact_point(current)
@@ -179,7 +182,13 @@ def set_contact_point(
         )
     try:
         with held_by_database():
-            cp = ContactPoint(party=party, effective_from=effective_from, updated_at=now, **values)
+            cp = ContactPoint(
+                party=party,
+                effective_from=effective_from,
+                effective_at=effective_at,
+                updated_at=now,
+                **values,
+            )
             db.session.add(cp)
     except sa.exc.IntegrityError as error:
         if violated_constraint(error) != "uq_contact_point_current":
@@ -198,6 +207,26 @@ def set_contact_point(
         now=now,
     )
     return cp
+
+
+def _announced_at(party: Party, data: dict[str, Any], now: datetime) -> datetime | None:
+    """The instant a new designation takes over (None: from its date), checked."""
+    effective_at = data.get("effective_at")
+    if effective_at is None:
+        return None
+    if not data.get("new_designation"):
+        raise Problem(
+            422,
+            "effective_at: only with new_designation (a correction applies at once)",
+            errors=[{"field": "effective_at", "reason": "only with new_designation: true"}],
+        )
+    if party.announced_contact_point is not None:
+        raise Problem(
+            409,
+            "a new designation is already announced for "
+            f"{party.announced_contact_point.effective_at.isoformat()}",
+        )
+    return effective_at
 
 
 def _window_json(window: dict[str, Any]) -> dict[str, Any]:

@@ -154,6 +154,10 @@ def validity(answers: Iterable[Any]) -> tuple[datetime | None, datetime | None]:
         language = answer.language
         if language is not None and language.next is not None:
             ends.append(language.next[2])
+        # A designation announced ahead changes the desk line and zone at its instant.
+        change = getattr(answer, "designation_change_at", None)
+        if change is not None:
+            ends.append(change)
     return (max(starts) if starts else None, min(ends) if ends else None)
 
 

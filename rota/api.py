@@ -80,8 +80,8 @@ def _rota_view(rota) -> dict:
     return present_rota(rota, service.party_of(rota).iso2)
 
 
-def _desk(party) -> dict | None:
-    cp = party.current_contact_point
+def _desk(party, at: datetime | None = None) -> dict | None:
+    cp = party.contact_point_at(at) if at is not None else party.current_contact_point
     return present_phone_number(cp.desk_phone) if cp else None
 
 
@@ -221,7 +221,8 @@ def party_on_call(args: dict, iso2: str) -> Response:
     def build() -> tuple[dict, tuple, int]:
         party = directory.get_party(iso2)
         answers = lookup.resolve_on_call([party], at, lang=args.get("lang"), tier=args.get("tier"))
-        payload = present_on_call(answers[0], locale, present_party(party, locale), _desk(party))
+        desk = _desk(party, at)
+        payload = present_on_call(answers[0], locale, present_party(party, locale), desk)
         serialized = _serialized(payload, answers[0].confirmation, freshness.policy())
         # Only this Party's writes (and network-wide ones) can change it.
         return serialized, validity(answers), party.id
@@ -275,7 +276,7 @@ def network_on_call(args: dict) -> Response:
         )
         items = [
             present_on_call_compact(
-                a, locale, country_name(a.party.iso2, locale, a.party.name), _desk(a.party)
+                a, locale, country_name(a.party.iso2, locale, a.party.name), _desk(a.party, at)
             )
             for a in answers
         ]

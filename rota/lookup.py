@@ -181,10 +181,12 @@ class OnCall:
     confirmation: Any = None
     #: Graded state of each on-duty number that was ever tested (directory.numbers).
     number_states: dict[str, str] = field(default_factory=dict)
+    #: When a designation announced ahead takes over (the answer changes then).
+    designation_change_at: datetime | None = None
 
 
-def _party_zone(party: Party, rotas: list[LoadedRota]) -> str:
-    cp = party.current_contact_point
+def _party_zone(party: Party, rotas: list[LoadedRota], at: datetime) -> str:
+    cp = party.contact_point_at(at)
     if cp is not None:
         return cp.timezone
     return rotas[0].record.timezone if rotas else "UTC"
@@ -229,15 +231,26 @@ def resolve_on_call(
             OnCall(
                 party=party,
                 at=at,
-                tz_name=_party_zone(party, rotas),
+                tz_name=_party_zone(party, rotas, at),
                 tiers=duties,
                 next_handoff=min(ends) if ends else None,
                 language=_language(lang, rotas, duties, people, at) if lang else None,
                 confirmation=confirmations.get(party.id),
+                designation_change_at=_designation_change(party, at),
             )
         )
     _attach_number_states(answers)
     return answers
+
+
+def _designation_change(party: Party, at: datetime) -> datetime | None:
+    """The instant after `at` at which an announced designation takes over, if any."""
+    later = [
+        cp.effective_at
+        for cp in party.contact_points
+        if cp.effective_at is not None and cp.effective_at > at
+    ]
+    return min(later) if later else None
 
 
 def _attach_number_states(answers: list[OnCall]) -> None:

@@ -119,7 +119,7 @@ def board_row(answer: lookup.OnCall, at: datetime) -> Row:
     """One Party's line: tier 1 on duty (or the gap, the desk line and who else can help)."""
     party = answer.party
     tz = ZoneInfo(answer.tz_name)
-    cp = party.current_contact_point
+    cp = party.contact_point_at(at)
     desk = describe_e164(cp.desk_phone) if cp and cp.desk_phone else None
     tier1 = next((d for d in answer.tiers if d.rota.tier == 1), None)
     names = {

@@ -24,6 +24,7 @@ from web.session import current_user, require_editor, secretariat_only
 
 PAGE_TEXTS: dict[str, dict[str, str]] = {
     "en": {
+        "upcoming": "Announced: from {when} ({zone}) the contact point will be {unit}.",
         "current": "confirmed",
         "due_soon": "confirmation due soon",
         "overdue": "confirmation overdue",
@@ -65,6 +66,7 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "entities": "Record",
     },
     "fr": {
+        "upcoming": "Annoncé : à partir du {when} ({zone}), le point de contact sera {unit}.",
         "current": "confirmées",
         "due_soon": "confirmation à renouveler",
         "overdue": "confirmation en retard",
@@ -144,6 +146,7 @@ def party_freshness(party: Party) -> dict[str, Any]:
         if conf
         else ft("never"),
         "editable": _may_edit(party),
+        "upcoming": party.announced_contact_point,
     }
 
 

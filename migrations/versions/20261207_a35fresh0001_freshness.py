@@ -127,9 +127,12 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_mail_token')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_mail_token_token_hash'))
     )
+    # A plain ALTER (no batch copy): contact_point keeps its partial unique index untouched.
+    op.add_column('contact_point', sa.Column('effective_at', common.db.UTCDateTime(timezone=True), nullable=True))
 
 
 def downgrade():
+    op.drop_column('contact_point', 'effective_at')
     op.drop_table('mail_token')
     op.drop_table('email_ack')
     op.drop_table('party_confirmation')
