@@ -34,6 +34,8 @@ _REDACTIONS = (
     (re.compile(r"(?i)(bearer\s+)[^\s\"',;]+"), r"\1[redacted]"),
     (re.compile(r"\bart35_[A-Za-z0-9_-]{8,}"), "[redacted-token]"),
     (re.compile(r"(/calendars/)(?!<)[^/\s\"'?]+(\.ics)"), r"\1[redacted]\2"),
+    # One-time set-password links (directory.accounts.create_password_link).
+    (re.compile(r"(/account/set-password/)(?!<)[^/\s\"'?]+"), r"\1[redacted]"),
     (
         re.compile(
             r"(?i)\b(password|passwd|secret|token|key|signature|code|auth|sid)"
@@ -137,9 +139,8 @@ def _request_id() -> str:
 def _user_id() -> int | None:
     user_id = g.get("user_id")
     if user_id is None:
-        user = g.get("user")
-        user_id = getattr(user, "id", None)
-    return user_id
+        user_id = getattr(g.get("user"), "id", None)
+    return int(user_id) if user_id is not None else None
 
 
 def _route() -> str:

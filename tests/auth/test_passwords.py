@@ -163,3 +163,11 @@ def test_tokens_from_the_cli_can_expire(runner, clock, now):
     assert "last used never" in listed.output
     clock.advance(days=8)
     assert "\texpired\t" in runner.invoke(args=["tokens", "list", "tok@art35.example"]).output
+
+
+def test_a_password_link_never_reaches_the_logs():
+    from common.observability import redact
+
+    line = 'GET /account/set-password/pw_AbC-123_xyz HTTP/1.1" 200'
+    assert "pw_AbC" not in redact(line)
+    assert "/account/set-password/[redacted]" in redact(line)
