@@ -31,6 +31,37 @@ from web.session import current_user, end_session
 
 TOTP_PENDING_KEY = "totp_pending"
 
+PASSWORD_MAIL = """Hello,
+
+An account on Art35, the directory of the 24/7 Network (Budapest Convention, Article 35), is
+ready for {email}. Choose your password here (the link works once, for 24 hours):
+
+{url}
+
+If you did not expect this, tell the network secretariat.
+"""
+
+
+def mail_password_link(user: User, url: str) -> bool:
+    """Queue the one-time link as an e-mail when outgoing mail is configured (else: shown once)."""
+    if not current_app.config.get("MAIL_SERVER"):
+        return False
+    from mail.outbox import enqueue
+
+    enqueue(
+        to=user.email,
+        subject="Art35: set your password",
+        text=PASSWORD_MAIL.format(email=user.email, url=url),
+        now=now(),
+        kind="password",
+        locale=user.locale or "en",
+    )
+    return True
+
+
+if mail_password_link not in accounts.PASSWORD_LINK_SENDERS:
+    accounts.PASSWORD_LINK_SENDERS.append(mail_password_link)
+
 
 def _page(
     *,

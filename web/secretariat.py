@@ -224,6 +224,10 @@ def new_user() -> Any:
         db.session.rollback()
         return _users_page(forms.failed(problem, form.copy()), problem.status)
     flash(_("The account %(email)s is created.", email=user.email), "success")
+    if mailed:
+        flash(
+            _("A link to set a new password is e-mailed to %(email)s.", email=user.email), "success"
+        )
     return _user_detail(user, link=None if mailed else link)
 
 

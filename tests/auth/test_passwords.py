@@ -171,3 +171,23 @@ def test_a_password_link_never_reaches_the_logs():
     line = 'GET /account/set-password/pw_AbC-123_xyz HTTP/1.1" 200'
     assert "pw_AbC" not in redact(line)
     assert "/account/set-password/[redacted]" in redact(line)
+
+
+def test_with_mail_configured_the_link_is_e_mailed_not_shown(app, client, now):
+    from mail.models import OutboxMessage
+
+    admin = user_with_password("secretariat")
+    login(client, admin.email)
+    app.config["MAIL_SERVER"] = "smtp.art35.test"
+    try:
+        resp = client.post(
+            "/secretariat/users/new",
+            data={"_csrf": page_csrf(client), "email": "mailed@art35.example", "role": "member"},
+        )
+    finally:
+        app.config["MAIL_SERVER"] = None
+    assert resp.status_code == 200 and 'id="password-link"' not in resp.text
+    message = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.to_addr == "mailed@art35.example")
+    ).one()
+    assert message.kind == "password" and "/account/set-password/pw_" in message.body_text
