@@ -355,7 +355,8 @@ class _ZoneResolver:
         block = self._blocks.get(tzid.strip())
         if block is not None:
             try:
-                return block.to_tz(tzp, lookup_tzid=False)
+                found: tzinfo = block.to_tz(tzp, lookup_tzid=False)  # type: ignore[attr-defined]
+                return found
             except Exception:  # a malformed VTIMEZONE is reported as an unknown zone
                 return None
         if tzid.startswith("/"):  # RFC 5545 3.2.19 "globally unique" IDs: /vendor/Europe/Paris
@@ -423,7 +424,7 @@ def _prepare(
 ) -> None:
     """Re-localise all times of one VEVENT with per-file zones and reject what we cannot use."""
     for name, message in component.errors:
-        if name.upper() in _SCHEDULE_PROPERTIES:
+        if (name or "").upper() in _SCHEDULE_PROPERTIES:
             raise _RejectedError(f"unreadable {name}: {message}")
     start = component.get("DTSTART")
     if not isinstance(start, vDDDTypes):
@@ -509,6 +510,12 @@ def _occurrences(
     return found
 
 
+def _datetime(component: icalendar.Component, name: str) -> datetime:
+    """A date-time property's value (`_prepare` has made every schedule time an aware datetime)."""
+    value: Any = component[name]
+    return value.dt
+
+
 def _check_expansion_cost(
     component: icalendar.Component, since: datetime, until: datetime
 ) -> tuple[float, float]:
@@ -517,7 +524,7 @@ def _check_expansion_cost(
     Returns the estimated candidate instants and the estimated occurrences in the window (at
     least the true count), so the whole file's totals are bounded before anything expands.
     """
-    start = component["DTSTART"].dt
+    start = _datetime(component, "DTSTART")
     days = max((until - start).total_seconds() / 86400, 1.0)
     dates = sum(len(getattr(p, "dts", [p])) for p in _values(component.get("RDATE", [])))
     total = occurrences = 1.0 + dates
@@ -610,8 +617,8 @@ def parse_shifts_ics(
 
     series: dict[str, list[icalendar.Component]] = {}
     for index, component in enumerate(calendar.walk("VEVENT")):
-        uid = _text(component, "UID")
-        series.setdefault(uid or f"\0no-uid-{index}", []).append(component)
+        series_uid = _text(component, "UID")
+        series.setdefault(series_uid or f"\0no-uid-{index}", []).append(component)
 
     ready: list[tuple[str | None, list[icalendar.Component]]] = []
     estimated = 0
@@ -696,9 +703,9 @@ def _imported(
     for occurrence in _occurrences(calendar, since, until, budget):
         if _text(occurrence, "STATUS").upper() == "CANCELLED":
             continue
-        local_start = occurrence["DTSTART"].dt
+        local_start = _datetime(occurrence, "DTSTART")
         start = local_start.astimezone(UTC)
-        end = occurrence["DTEND"].dt.astimezone(UTC)
+        end = _datetime(occurrence, "DTEND").astimezone(UTC)
         summary = _text(occurrence, "SUMMARY")
         if end <= start:
             raise _RejectedError("an occurrence ends before or when it starts")

@@ -746,7 +746,7 @@ def on_rota_change(rota: RotaRecord, before: r.Rota | None, now: datetime) -> No
     """Version the published shifts of `rota` after a change (a ROTA_CHANGE_LISTENERS entry)."""
     window = configured_window(now)
     domain = feed_domain()
-    state = sa.inspect(rota)
+    state: Any = sa.inspect(rota)
     was = (
         {
             d.uid: d

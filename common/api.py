@@ -14,19 +14,19 @@ from common.errors import Problem, ProblemSchema, problem_from_http, problem_res
 from common.openapi import BoundedParser, ProblemDocs
 
 
-class Api(ProblemDocs, SmorestApi):
+class Api(ProblemDocs, SmorestApi):  # type: ignore[misc]  # flask-smorest is untyped
     """flask-smorest with RFC 9457 error bodies, documented as such (common.openapi)."""
 
     ERROR_SCHEMA = ProblemSchema
 
-    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+    def handle_http_exception(self, error: HTTPException) -> Response:
         return problem_response(problem_from_http(error))
 
 
 api = Api()
 
 
-class Blueprint(SmorestBlueprint):
+class Blueprint(SmorestBlueprint):  # type: ignore[misc]  # flask-smorest is untyped
     """Every API blueprint: inputs read by the bounded parser (depth, NUL, 415)."""
 
     ARGUMENTS_PARSER = BoundedParser()

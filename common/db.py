@@ -27,7 +27,13 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 
-class UTCDateTime(sa.types.TypeDecorator):
+def rowcount(result: sa.Result[Any]) -> int:
+    """Rows an UPDATE or DELETE matched (`Session.execute` is typed as returning any Result)."""
+    count: int = result.rowcount  # type: ignore[attr-defined]
+    return count
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
     """Stores aware datetimes as UTC; refuses naive ones so no local time slips in.
 
     SQLite has no time zone support, so values are stored there as naive UTC and

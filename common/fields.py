@@ -70,7 +70,7 @@ def text(
     min_len: int | None = None,
     multiline: bool = False,
     **kw: Any,
-):
+) -> fields.String:
     """A clean string field with a length cap so huge input gets a 422, not a slow write.
 
     `allow_none=False` for a column that cannot be empty (a name in a PATCH); `multiline` lets
@@ -117,7 +117,9 @@ class Parsed(fields.String):
         super().__init__(**kwargs)
         self.parse = parse
 
-    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kw: Any):
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kw: Any
+    ) -> Any:
         if not isinstance(value, str):
             raise ma.ValidationError("must be a string")
         try:
@@ -125,7 +127,7 @@ class Parsed(fields.String):
         except ValueError as exc:
             raise ma.ValidationError(str(exc)) from None
 
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kw: Any):
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kw: Any) -> Any:
         return None if value is None else str(value)
 
 
@@ -139,7 +141,9 @@ class AwareDateTime(fields.DateTime):
         metadata = {"pattern": YEAR_PATTERN, **kwargs.pop("metadata", {})}
         super().__init__(metadata=metadata, **kwargs)
 
-    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kw: Any):
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kw: Any
+    ) -> Any:
         if not isinstance(value, str):
             raise ma.ValidationError("must be an ISO 8601 date-time string with an offset")
         try:
@@ -162,7 +166,9 @@ class LocalTime(fields.String):
         metadata = {"pattern": LOCAL_TIME_PATTERN, **kwargs.pop("metadata", {})}
         super().__init__(metadata=metadata, **kwargs)
 
-    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kw: Any):
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kw: Any
+    ) -> Any:
         if not isinstance(value, str) or len(value) not in (5, 8):
             raise ma.ValidationError("must be a local time HH:MM")
         try:
@@ -170,14 +176,16 @@ class LocalTime(fields.String):
         except ValueError:
             raise ma.ValidationError("must be a local time HH:MM") from None
 
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kw: Any):
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kw: Any) -> Any:
         return None if value is None else value.strftime("%H:%M")
 
 
 class StrictBoolean(fields.Boolean):
     """Only JSON true/false: 'yes' or 1 in a JSON body is a client bug worth reporting."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kw: Any):
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kw: Any
+    ) -> Any:
         if not isinstance(value, bool):
             raise ma.ValidationError("must be true or false")
         return value
@@ -190,7 +198,9 @@ class StrictInteger(fields.Integer):
         kwargs.setdefault("strict", True)
         super().__init__(**kwargs)
 
-    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kw: Any):
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kw: Any
+    ) -> Any:
         if isinstance(value, bool):
             raise ma.ValidationError("must be an integer")
         return super()._deserialize(value, attr, data, **kw)

@@ -59,4 +59,4 @@ def child_exit(server: Any, worker: Any) -> None:
     """Drop the live gauges of a worker that exited (its counters stay, as they must)."""
     from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(worker.pid)
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]

@@ -41,8 +41,8 @@ def ui_locale() -> str:
         return asked
     remembered = session.get("lang") if session else None
     if remembered in UI_LOCALES:
-        return remembered
+        return str(remembered)
     user = getattr(g, "user", None)
     if user is not None and user.locale in UI_LOCALES:
-        return user.locale
+        return str(user.locale)
     return request.accept_languages.best_match(UI_LOCALES) or "en"

@@ -140,12 +140,12 @@ def render() -> bytes:
     multiproc = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if multiproc:
         registry = CollectorRegistry()
-        MultiProcessCollector(registry, path=multiproc)
+        MultiProcessCollector(registry, path=multiproc)  # type: ignore[no-untyped-call]
         text = generate_latest(registry)
     else:
         text = generate_latest(REGISTRY)
     scraped = CollectorRegistry()
-    scraped.register(_ScrapeCollector())  # type: ignore[arg-type]
+    scraped.register(_ScrapeCollector())
     return text + generate_latest(scraped)
 
 

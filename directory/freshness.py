@@ -89,7 +89,7 @@ def setting(key: str) -> int:
 
 def policy() -> Policy:
     """The network's confirmation policy, read once per call."""
-    stored = dict(
+    stored: dict[str, Any] = dict(
         db.session.execute(
             sa.select(NetworkSetting.key, NetworkSetting.value).where(
                 NetworkSetting.key.in_(list(DEFAULTS))

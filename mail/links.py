@@ -58,7 +58,9 @@ def _page(purpose: str, secret: str, state: str, address: str = "", status: int 
         "mail/link_page.html",
         lang=_lang(),
         title=title,
-        message={"ask": prompt, "done": done, "gone": words["gone"]}[state].format(address=address),
+        message=str({"ask": prompt, "done": done, "gone": words["gone"]}[state]).format(
+            address=address
+        ),
         button=button if state == "ask" else None,
     )
     resp = Response(html, status=status, mimetype="text/html")

@@ -60,7 +60,7 @@ def _name(party: Party, lang: str) -> str:
     return country_name(party.iso2, language_of(lang), party.name)
 
 
-def _queue(outgoing: list[Outgoing], now: datetime, config: Mapping[str, Any]) -> int:
+def queue_messages(outgoing: list[Outgoing], now: datetime, config: Mapping[str, Any]) -> int:
     """Queue the messages whose key was never queued; the count queued."""
     if not outgoing:
         return 0
@@ -249,7 +249,7 @@ def listed_addresses() -> list[tuple[int, str]]:
     seen: set[tuple[int, str]] = set()
     out = []
     for party_id, email in [*people, *points]:
-        key = (party_id, email.strip().lower())
+        key = (party_id, (email or "").strip().lower())
         if email and key not in seen:
             seen.add(key)
             out.append((party_id, email))
@@ -358,13 +358,15 @@ def duty_messages(now: datetime, config: Mapping[str, Any]) -> list[Outgoing]:
     """ "Your duty starts in N hours" for each opted-in person whose shift starts within N h."""
     from rota import lookup
 
-    prefs = dict(
-        db.session.execute(
+    prefs: dict[int, int] = {
+        person_id: hours
+        for person_id, hours in db.session.execute(
             sa.select(MailPreference.person_id, MailPreference.duty_reminder_hours).where(
                 MailPreference.duty_reminder_hours.is_not(None)
             )
         ).all()
-    )
+        if hours is not None
+    }
     if not prefs:
         return []
     people = directory.people_by_id(set(prefs))
@@ -381,9 +383,10 @@ def duty_messages(now: datetime, config: Mapping[str, Any]) -> list[Outgoing]:
         wanted = {p.id: p for p in members}
         for rota, shifts in lookup.party_timelines(party, now, now + horizon):
             for shift in shifts:
-                person = wanted.get(shift.person_id or 0)
-                if person is None or shift.start <= now:
+                on_duty = wanted.get(shift.person_id or 0)
+                if on_duty is None or shift.start <= now:
                     continue
+                person = on_duty
                 hours = prefs[person.id]
                 if shift.start > now + timedelta(hours=hours):
                     continue
@@ -401,7 +404,7 @@ def duty_messages(now: datetime, config: Mapping[str, Any]) -> list[Outgoing]:
                 out.append(
                     Outgoing(
                         key=f"duty:{person.id}:{shift.start:%Y%m%dT%H%MZ}",
-                        to=person.email,
+                        to=str(person.email),
                         lang=lang,
                         kind="duty",
                         party_id=party.id,
@@ -452,10 +455,10 @@ def verification_messages(now: datetime, config: Mapping[str, Any]) -> list[Outg
 def run_reminders(now: datetime, config: Mapping[str, Any]) -> str | None:
     """One pass of every periodic message (the caller commits); a summary when any was queued."""
     counts = {
-        "confirmation reminders": _queue(confirmation_messages(now, config), now, config),
-        "digests": _queue(digest_messages(now, config), now, config),
-        "duty reminders": _queue(duty_messages(now, config), now, config),
-        "verification links": _queue(verification_messages(now, config), now, config),
+        "confirmation reminders": queue_messages(confirmation_messages(now, config), now, config),
+        "digests": queue_messages(digest_messages(now, config), now, config),
+        "duty reminders": queue_messages(duty_messages(now, config), now, config),
+        "verification links": queue_messages(verification_messages(now, config), now, config),
     }
     done = {k: v for k, v in counts.items() if v}
     if not done:

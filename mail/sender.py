@@ -31,7 +31,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from common.db import db
+from common.db import db, rowcount
 from mail.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -219,7 +219,7 @@ class Sender:
             .execution_options(synchronize_session=False)
         )
         db.session.commit()
-        report.requeued += result.rowcount or 0
+        report.requeued += rowcount(result)
 
     def claim(self, now: datetime) -> int | None:
         """Claim the earliest due row and commit it as `sending` (its attempt counted first)."""
@@ -245,7 +245,7 @@ class Sender:
             )
             .execution_options(synchronize_session=False)
         )
-        if claimed.rowcount != 1:  # taken meanwhile (SQLite has no row locks)
+        if rowcount(claimed) != 1:  # taken meanwhile (SQLite has no row locks)
             db.session.rollback()
             return None
         db.session.commit()

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from common.db import db
+from common.db import db, rowcount
 from mail.models import MailToken
 
 LIFETIMES = {
@@ -86,7 +86,7 @@ def use_token(purpose: str, secret: str, now: datetime) -> MailToken | None:
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         return None
     return db.session.scalar(
         sa.select(MailToken)

@@ -11,7 +11,7 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 
-from common.cli import CommandGroup
+from common.cli import CommandGroup, fail
 from common.clock import now
 from common.db import db
 from common.errors import Problem
@@ -106,7 +106,10 @@ def schedule_cmd(monthly: bool, window: str) -> None:
     except sa.exc.IntegrityError:
         # Another scheduler created it between our check and our insert.
         db.session.rollback()
-        campaign, created = service.scheduled_campaign(next_month(now())), False
+        found, created = service.scheduled_campaign(next_month(now())), False
+        if found is None:
+            fail("the campaign could not be created")
+        campaign = found
     except Problem as problem:
         db.session.rollback()
         click.echo(f"Error: {problem.detail}", err=True)

@@ -28,7 +28,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from common.db import db
+from common.db import db, rowcount
 from reachability import service
 from reachability.models import Attempt, Campaign, Slot
 from reachability.placer import (
@@ -193,7 +193,7 @@ class Dialer:
             .values(state="dialing", claimed_at=now, claimed_by=self.name)
             .execution_options(synchronize_session=False)
         )
-        if claimed.rowcount != 1:  # taken meanwhile (SQLite has no row locks)
+        if rowcount(claimed) != 1:  # taken meanwhile (SQLite has no row locks)
             db.session.rollback()
             return "idle", None
         db.session.commit()
@@ -373,7 +373,7 @@ class Dialer:
         db.session.rollback()
         for attempt_id, sid in rows:
             try:
-                remote = placer.fetch(sid)
+                remote = placer.fetch(str(sid))
             except TelephonyError as exc:
                 if exc.status != 404:
                     log.warning("attempt %s: cannot fetch %s (%s)", attempt_id, sid, exc)

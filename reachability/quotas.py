@@ -32,7 +32,7 @@ def _insert() -> Any:
     if db.session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
-        from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
     return insert
 
 
@@ -126,4 +126,6 @@ def claim_number(phone: str, now: datetime, window_s: int) -> int | None:
     )
     if last is None:  # pragma: no cover -- rows are never deleted
         return window_s
-    return max(1, math.ceil((last + timedelta(seconds=window_s) - now).total_seconds()))
+    # A parallel request may have stamped an instant a little after this one's `now`.
+    wait = math.ceil((last + timedelta(seconds=window_s) - now).total_seconds())
+    return min(window_s, max(1, wait))

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from babel.languages import get_official_languages
 from sqlalchemy.orm import selectinload
 
-from common.db import db
+from common.db import db, rowcount
 from common.errors import Problem, invalid, not_found
 from common.settings import telephony_settings
 from directory import service as directory
@@ -71,7 +71,7 @@ def take_dial_second(now: datetime, lanes: int) -> bool:
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
-        from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
     for lane in range(lanes):
         taken = db.session.scalar(
             insert(DialSecond)
@@ -603,7 +603,7 @@ def claim_slot(slot_id: int, seen: datetime) -> Slot | None:
         .values(next_step_at=None)
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:
+    if rowcount(claimed) != 1:
         return None
     return db.session.scalar(
         sa.select(Slot)
@@ -758,7 +758,7 @@ def _known_call(attempt: Attempt, form: Mapping[str, str], now: datetime) -> boo
 
 
 def _machine(answered_by: str | None) -> bool:
-    return bool(answered_by) and (answered_by.startswith("machine") or answered_by == "fax")
+    return bool(answered_by) and ((answered_by or "").startswith("machine") or answered_by == "fax")
 
 
 def _int(value: str | None) -> int | None:

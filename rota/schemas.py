@@ -32,7 +32,9 @@ class LocalDateTime(fields.String):
         }
         super().__init__(metadata=metadata, **kwargs)
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> datetime:
+    def _deserialize(  # type: ignore[override]  # a String in the schema, a datetime once read
+        self, value: Any, attr: str | None, data: Any, **kw: Any
+    ) -> datetime:
         if not isinstance(value, str) or len(value) > 32:
             raise ma.ValidationError("must be a local date-time such as 2026-12-07T09:00")
         try:

@@ -60,7 +60,7 @@ def _cache_fingerprinted(resp: Response) -> Response:
         # a file left to be closed with the response leaks when a 304 drops that response.
         source = resp.response
         try:
-            body = b"".join(source)
+            body = b"".join(source)  # type: ignore[arg-type]  # a file's bytes, never str
         finally:
             getattr(source, "close", lambda: None)()
         resp.direct_passthrough = False

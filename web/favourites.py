@@ -48,4 +48,4 @@ def toggle_favourite(iso2: str) -> Response:
     args = {k: v for k in ("q", "speaks") if (v := (request.form.get(k) or "").strip())}
     if request.headers.get("X-Fragment"):
         return Response(status=204)
-    return redirect(url_for("web.board", **args, _anchor=f"row-{party.iso2}"))
+    return redirect(url_for("web.board", _anchor=f"row-{party.iso2}", **args))  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ fields are dropped before validation; `Rows` maps the remaining rows back to the
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -99,7 +100,7 @@ def text_or_none(form: MultiDict, name: str) -> str | None:
     return value or None
 
 
-def load(schema: ma.Schema, data: dict[str, Any], pre_errors: list[dict[str, str]] = ()) -> Any:
+def load(schema: ma.Schema, data: dict[str, Any], pre_errors: Sequence[dict[str, str]] = ()) -> Any:
     """Validate with the API's schema; a 422 Problem listing every bad field otherwise."""
     errors = list(pre_errors)
     loaded = None

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Response, abort, g, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import refresh
 from werkzeug.exceptions import HTTPException
@@ -102,7 +103,7 @@ def end_session(reason: str | None = None) -> None:
 
 
 @bp.before_request
-def _before() -> Response | None:
+def _before() -> ResponseReturnValue | None:
     """Load the user, apply ?lang=, check CSRF on writes, send strangers to the login page."""
     if request.endpoint == "web.static":
         return None
@@ -148,7 +149,7 @@ ENROLMENT_ENDPOINTS = frozenset(
 )
 
 
-def _second_factor_gate(user: User) -> Response | None:
+def _second_factor_gate(user: User) -> ResponseReturnValue | None:
     """With REQUIRE_SECOND_FACTOR, a session without a second factor may only enrol one."""
     from flask import current_app
 
@@ -220,7 +221,8 @@ def lang_url(lang: str) -> str:
     """This page again, in another language."""
     args = request.args.to_dict(flat=False)
     args["lang"] = [lang]
-    return url_for(request.endpoint or "web.board", **(request.view_args or {}), **args)
+    values: dict[str, Any] = {**(request.view_args or {}), **args}
+    return url_for(request.endpoint or "web.board", **values)
 
 
 @bp.app_context_processor
