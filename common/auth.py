@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -53,10 +54,8 @@ def check_password(password_hash: str | None, password: str) -> bool:
 
 def _burn(password: str) -> None:
     """Spend the time of one real verification (the answer is thrown away)."""
-    try:
+    with contextlib.suppress(VerificationError, InvalidHashError):
         PASSWORDS.verify(_DUMMY_HASH, password)
-    except (VerificationError, InvalidHashError):
-        pass
 
 
 def burn_password_check(password: str) -> None:

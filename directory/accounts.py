@@ -28,7 +28,7 @@ from directory.values import parse_email
 #: Longer "tokens" are not ours: refused before hashing.
 MAX_TOKEN_LENGTH = 200
 PASSWORD_LINK_LIFETIME = timedelta(hours=24)
-PASSWORD_LINK_PREFIX = "pw_"
+PASSWORD_LINK_PREFIX = "pw_"  # noqa: S105 -- a public prefix, not a secret
 #: Who can deliver a password link by e-mail: `sender(user, url) -> bool` (the mail package
 #: appends one when mail is configured). With none, the secretariat passes the link on.
 PASSWORD_LINK_SENDERS: list[Callable[[User, str], bool]] = []
@@ -273,8 +273,7 @@ def authenticate_password(
         )
         db.session.commit()
         raise Problem(401, "wrong e-mail or password")
-    assert user is not None and user.password_hash is not None
-    if password_needs_rehash(user.password_hash):
+    if user is not None and user.password_hash and password_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     throttle.forget_success(email, address)
     return user

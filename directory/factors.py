@@ -190,7 +190,7 @@ def passkeys_of(user: User) -> list[Passkey]:
 
 
 def registration_options(user: User, rp: RelyingParty) -> tuple[str, bytes]:
-    """Options for navigator.credentials.create (JSON) and the challenge to keep until the answer."""
+    """Options for navigator.credentials.create (JSON) and the challenge to keep meanwhile."""
     options = webauthn.generate_registration_options(
         rp_id=rp.rp_id,
         rp_name=rp.name,

@@ -1,8 +1,9 @@
-"""Password rules by NIST SP 800-63B §5.1.1 / ASVS 2.1: length and a blocklist, no composition rules."""
+"""Password rules by NIST SP 800-63B §5.1.1 / ASVS 2.1: length and a blocklist, no composition."""
 
 from __future__ import annotations
 
 import gzip
+import itertools
 from functools import lru_cache
 from importlib import resources
 
@@ -26,7 +27,7 @@ def _repetitive_or_sequential(password: str) -> bool:
     """'aaaaaaaaaaaa', 'abcabcabcabc', '123456789012', 'qwertyuiop…'-like runs."""
     if len(set(password)) <= 3:
         return True
-    steps = {ord(b) - ord(a) for a, b in zip(password, password[1:], strict=False)}
+    steps = {ord(b) - ord(a) for a, b in itertools.pairwise(password)}
     return steps <= {1, -9} or steps <= {-1, 9}
 
 

@@ -22,7 +22,7 @@ WINDOW = timedelta(minutes=15)
 
 @dataclass(frozen=True)
 class Policy:
-    """Attempts allowed freely in a window, then a doubling wait, then a block to the window's end."""
+    """Free attempts in a window, then a doubling wait, then a block to the window's end."""
 
     free: int
     blocked_after: int

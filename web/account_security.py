@@ -31,7 +31,7 @@ from web.session import current_user, end_session
 
 TOTP_PENDING_KEY = "totp_pending"
 
-PASSWORD_MAIL = """Hello,
+LINK_MAIL_TEXT = """Hello,
 
 An account on Art35, the directory of the 24/7 Network (Budapest Convention, Article 35), is
 ready for {email}. Choose your password here (the link works once, for 24 hours):
@@ -51,7 +51,7 @@ def mail_password_link(user: User, url: str) -> bool:
     enqueue(
         to=user.email,
         subject="Art35: set your password",
-        text=PASSWORD_MAIL.format(email=user.email, url=url),
+        text=LINK_MAIL_TEXT.format(email=user.email, url=url),
         now=now(),
         kind="password",
         locale=user.locale or "en",
