@@ -271,6 +271,8 @@ def _rotation_page(
         state=state,
         people=_party_people(party),
         pictures=pictures,
+        # After a refused save the preview says what to correct, never "fill in the form".
+        preview_state=state if (state.errors or state.message) and not pictures else None,
     )
     return page, status
 
@@ -369,6 +371,8 @@ def _override_page(
         state=state,
         people=_party_people(party),
         pictures=pictures,
+        # After a refused save the preview says what to correct, never "fill in the form".
+        preview_state=state if (state.errors or state.message) and not pictures else None,
     )
     return page, status
 

@@ -8,6 +8,7 @@ import re
 from common.db import db
 from rota import service as rotas
 from rota.models import OverrideRecord, RotaRecord
+from tests.conftest import make_person
 from tests.web.conftest import field_error, form
 
 
@@ -257,3 +258,16 @@ def test_deleting_an_override_asks_first(signed_in, france_rota, now):
 
     block = html.split(f'id="delete-override-{override.id}"')[1].split("</details>")[0]
     assert "<summary" in block and "Yes, delete the override of Anne Dupont" in block
+
+
+def test_a_refused_save_keeps_the_preview(signed_in, france_rota, germany, now):
+    _party, _people, rota = france_rota
+    stranger = make_person(germany, "Greta Braun")
+    fields = form(person_id=str(stranger.id), start="2026-12-08T20:00", end="2026-12-09T08:00")
+
+    resp = signed_in.post(f"/rotas/{rota.id}/overrides/new", data={**fields, "_action": "save"})
+
+    assert resp.status_code == 422
+    preview = resp.text.split('id="preview"')[1].split("</section>")[0]
+    assert "Fill in the form to see the next 14 days" not in preview
+    assert "The preview appears once these are corrected" in preview
