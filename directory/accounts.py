@@ -261,7 +261,7 @@ def authenticate_password(
         ok = False
     else:
         ok = check_password(user.password_hash, password)
-    if not ok:
+    if not ok or user is None:
         record_security(
             None,
             "sign_in_failed",
@@ -273,7 +273,7 @@ def authenticate_password(
         )
         db.session.commit()
         raise Problem(401, "wrong e-mail or password")
-    if user is not None and user.password_hash and password_needs_rehash(user.password_hash):
+    if user.password_hash and password_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     throttle.forget_success(email, address)
     return user
