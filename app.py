@@ -91,6 +91,7 @@ def _register_api(app: Flask) -> None:
     from directory.service import PERSON_DELETE_GUARDS
     from directory.transfer import register_section as register_transfer_section
     from mail import models as _mail_tables  # noqa: F401  (the outbox's tables)
+    from mail.api import blp as mail_api
     from reachability.api import blp as reachability_api
     from reachability.health_api import blp as health_report_api
     from reachability.settings import configure as configure_reachability
@@ -109,6 +110,7 @@ def _register_api(app: Flask) -> None:
     api.register_blueprint(reachability_api)
     app.register_blueprint(twilio_webhooks)
     api.register_blueprint(health_report_api)
+    api.register_blueprint(mail_api)
     if rota_membership_guard not in PERSON_DELETE_GUARDS:
         PERSON_DELETE_GUARDS.append(rota_membership_guard)
     if on_rota_change not in ROTA_CHANGE_LISTENERS:

@@ -57,6 +57,10 @@ RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("PATCH", "/api/v1/people/<int:person_id>"): PARTY_WRITE,
     ("DELETE", "/api/v1/people/<int:person_id>"): PARTY_WRITE,
     ("GET", "/api/v1/health-report"): ADMINS_READ,
+    ("PUT", "/api/v1/people/<int:person_id>/duty-reminders"): PARTY_WRITE,
+    ("POST", "/api/v1/parties/<iso2>/verification-links"): PARTY_WRITE,
+    ("GET", "/api/v1/network-settings"): READ,
+    ("PATCH", "/api/v1/network-settings"): SECRETARIAT,
     # --- API: rotas and lookups
     ("GET", "/api/v1/coverage/gaps"): READ,
     ("GET", "/api/v1/on-call"): READ,
@@ -222,6 +226,9 @@ def _bodies(ids: dict[str, Any]) -> dict[tuple[str, str], Any]:
         ("POST", "/api/v1/parties"): {"iso2": "IT", "name": "Italy", "status": "party"},
         ("PATCH", "/api/v1/parties/<iso2>"): {"notes": "checked"},
         ("POST", "/api/v1/parties/<iso2>/confirm"): {},
+        ("PUT", "/api/v1/people/<int:person_id>/duty-reminders"): {"hours": None},
+        ("POST", "/api/v1/parties/<iso2>/verification-links"): {},
+        ("PATCH", "/api/v1/network-settings"): {"confirmation_grace_days": 30},
         ("PUT", "/api/v1/parties/<iso2>/contact-point"): {
             "unit_name": "OFAC",
             "kind": "police",
