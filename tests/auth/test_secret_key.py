@@ -59,3 +59,19 @@ def test_rotation_keeps_cookies_signed_with_a_fallback_key(tmp_path):
     alone = app_with(new, [])
     with pytest.raises(Exception, match="Signature"):
         alone.session_interface.get_signing_serializer(alone).loads(cookie)
+
+
+def test_a_cookie_naming_a_user_opens_nothing_even_signed_with_the_real_key(app, client, now):
+    """The old attack: a cookie forged with the published key and {"user_id": …}."""
+    from tests.conftest import make_user
+
+    admin = make_user("secretariat")[0]
+    for key in ("dev-only-not-secret", app.config["SECRET_KEY"]):
+        forger = Flask(__name__)
+        forger.config.update(SECRET_KEY=key)
+        cookie = forger.session_interface.get_signing_serializer(forger).dumps(
+            {"user_id": admin.id, "_csrf": "x"}
+        )
+        client.set_cookie("session", cookie)
+        assert client.get("/secretariat/users").status_code == 302
+        assert client.get("/api/v1/parties").status_code == 401
