@@ -17,6 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.own_app, needs_chromium]
 
 TOTP_USER = "totp@art35.example"
 PASSKEY_USER = "passkey@art35.example"
+BOARD_USER = "board@art35.example"
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,7 @@ def live2fa(browser_database_url: str) -> Iterator[LiveServer]:
     app.config["CLOCK"] = clock
     with app.app_context():
         upgrade(revision="heads")
-        for email in (TOTP_USER, PASSKEY_USER):
+        for email in (TOTP_USER, PASSKEY_USER, BOARD_USER):
             accounts.create_user(email, "member", NOW, password=PASSWORD)
         db.session.commit()
         db.session.remove()
@@ -114,4 +115,26 @@ def test_passkey_registration_and_sign_in(browser: Any, live2fa: LiveServer, exp
     page.get_by_role("button", name="Use a passkey").click()
     page.wait_for_url(live2fa.url + "/")
     expect(page.locator(".who")).to_have_text(PASSKEY_USER)
+    context.close()
+
+
+def test_a_board_whose_session_ended_says_so(
+    browser: Any, live2fa: LiveServer, expect: Any
+) -> None:
+    from directory import accounts, sessions
+
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+    page.clock.install()
+    _password_step(page, live2fa, BOARD_USER)
+    page.wait_for_url(live2fa.url + "/")
+    expect(page.locator("#board-stale")).to_be_hidden()
+    with live2fa.app.app_context():
+        user = accounts.get_user_by_email(BOARD_USER)
+        sessions.end_user_sessions(user, live2fa.clock(), "signed out everywhere", None)
+        db.session.commit()
+    page.clock.fast_forward("01:05")  # the board's own refresh, a minute later
+    expect(page.locator("#board-stale")).to_contain_text("Your session has ended")
+    expect(page.locator("#board-rows tr")).to_have_count(0)
+    screenshot(page, "board-session-ended")
     context.close()

@@ -96,7 +96,8 @@
       return p;
     }
 
-    function refresh() {
+    /* `background`: the timer's own refreshes, which must not keep a session alive. */
+    function refresh(background) {
       if (inFlight) { inFlight.abort(); }
       var controller = window.AbortController ? new AbortController() : null;
       inFlight = controller;
@@ -104,10 +105,10 @@
       var asked = fold(p.get("q") || "");
       return fetch(form.getAttribute("data-rows-url") + "?" + p.toString(), {
         credentials: "same-origin", cache: "no-store", signal: controller ? controller.signal : undefined,
-        headers: { "X-Art35-Background": "1" }  /* a background read: not activity for the session */
+        headers: background === true ? { "X-Art35-Background": "1" } : {}
       })
         .then(function (resp) {
-          if (resp.status === 401) {
+          if (resp.status === 401 || (resp.redirected && resp.url.indexOf("/login") !== -1)) {
             /* The session ended: show no stale names and numbers, say so, stop refreshing. */
             rows.innerHTML = "";
             ended = true;
@@ -151,7 +152,7 @@
       timer = null;
       if (ended || document.visibilityState === "hidden") { return; }
       timer = setInterval(function () {
-        refresh();
+        refresh(true);
         if (Date.now() - lastOk > 2.5 * EVERY) { setStale(navigator.onLine === false ? "offline" : "stale"); }
       }, EVERY);
     }
@@ -196,11 +197,11 @@
       }
     });
     document.addEventListener("visibilitychange", function () {
-      if (document.visibilityState === "visible" && Date.now() - lastOk > EVERY) { refresh(); }
+      if (document.visibilityState === "visible" && Date.now() - lastOk > EVERY) { refresh(true); }
       schedule();
     });
     window.addEventListener("offline", function () { setStale("offline"); });
-    window.addEventListener("online", refresh);
+    window.addEventListener("online", function () { refresh(true); });
     if (refreshButton) {
       refreshButton.hidden = false;
       refreshButton.addEventListener("click", refresh);
