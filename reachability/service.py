@@ -180,7 +180,10 @@ def _check_rate(phone: str, now: datetime, window_s: int) -> None:
     )
     if last is None:
         return
-    wait = max(1, math.ceil((last + timedelta(seconds=window_s) - now).total_seconds()))
+    # A parallel request may have stamped an instant a little after this one's `now`.
+    wait = min(
+        window_s, max(1, math.ceil((last + timedelta(seconds=window_s) - now).total_seconds()))
+    )
     raise Problem(
         429,
         f"{phone} was test-called less than {window_s // 60} minutes ago: "

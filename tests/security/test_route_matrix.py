@@ -319,7 +319,10 @@ def world(clock, client) -> World:
         "iso2": "FR",
         "person_id": person.id,
         "rota_id": rota["id"],
-        "rotation_id": rotation["id"],
+        # Adding a rotation answers the whole rota, its rotations listed.
+        "rotation_id": rotation["rotations"][0]["id"]
+        if "rotations" in rotation
+        else rotation["id"],
         "override_id": override["id"],
         "campaign_id": campaign["id"],
         "subscription_id": subscription["id"],
