@@ -19,8 +19,8 @@ from mail.models import EmailAck, MailPreference, VerifiedEmail
 
 #: Named Parties get a fixed state (so the demo's story is predictable); the others cycle.
 FIXED = {
-    "FR": "current",
-    "DE": "due_soon",
+    "FR": "due_soon",
+    "DE": "current",
     "IT": "overdue",
     "ES": "expired",
     "NO": "never",

@@ -177,7 +177,12 @@ def confirmation_messages(now: datetime, config: Mapping[str, Any]) -> list[Outg
                         content=Content(
                             subject=t(lang, "escalate.subject", **values),
                             greeting=t(lang, "hello"),
-                            paragraphs=[t(lang, "escalate.body", **values)],
+                            paragraphs=[t(lang, "escalate.body", **values)]
+                            if admins.get(party.id)
+                            else [
+                                t(lang, "escalate.body", **values).split(";")[0] + ".",
+                                t(lang, "no_admins"),
+                            ],
                             link=(t(lang, "review_link"), link_of(party)),
                             footer=[t(lang, "why_secretariat"), t(lang, "signature")],
                         ),

@@ -128,13 +128,13 @@ def build_email(row: OutboxMessage, config: Mapping[str, Any]) -> EmailMessage:
     message["Subject"] = row.subject
     message["Date"] = format_datetime(row.created_at)
     message["Message-ID"] = row.message_id
-    message["Content-Language"] = row.locale
     message["Auto-Submitted"] = "auto-generated"
     for name, value in (row.headers or {}).items():
         message[name] = value
     message.set_content(row.body_text)
     if row.body_html:
         message.add_alternative(row.body_html, subtype="html")
+    message["Content-Language"] = row.locale  # after set_content, which resets Content-*
     return message
 
 

@@ -36,6 +36,7 @@ TEXTS: dict[str, dict[str, str]] = {
             "out on {until} and the Party's administrators ({admins}) have been reminded. The "
             "secretariat may contact the Party or confirm for it after checking."
         ),
+        "no_admins": "The Party has no administrator in Art35: nobody was reminded.",
         "review_link": "Review and confirm",
         "digest.subject": "[Art35] Weekly digest, week {week}",
         "digest.intro": "The state of the 24/7 Network directory on {date}.",
@@ -103,6 +104,7 @@ TEXTS: dict[str, dict[str, str]] = {
             "({admins}) ont été relancés. Le secrétariat peut contacter la Partie ou confirmer "
             "pour elle après vérification."
         ),
+        "no_admins": "La Partie n'a pas d'administrateur dans Art35 : personne n'a été relancé.",
         "review_link": "Vérifier et confirmer",
         "digest.subject": "[Art35] Synthèse hebdomadaire, semaine {week}",
         "digest.intro": "L'état de l'annuaire du réseau 24/7 au {date}.",
