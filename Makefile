@@ -34,6 +34,8 @@ run: python port-free runtime secret-key
 	@$(BIN)/art35 db upgrade
 	@echo "==> demo data (only into an empty database)"
 	@$(BIN)/art35 demo load --skip-if-data
+	@echo "==> one pass of the background work (reminders, digest: kept in the outbox without MAIL_SERVER)"
+	@$(BIN)/art35 worker --once
 	@echo "==> serving $(PUBLIC_BASE_URL) (Ctrl-C stops)"
 	@$(BIN)/art35 run --host $(HOST) --port $(PORT)
 
