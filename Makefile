@@ -22,8 +22,9 @@ DEV_LOCK := requirements-dev.lock
 LOCK_INPUTS := requirements.txt requirements-build.txt
 DEV_LOCK_INPUTS := $(LOCK_INPUTS) requirements-dev.txt requirements-tools.txt
 PIP := $(BIN)/python -m pip --disable-pip-version-check
-# Progress without pip's pages of detail: one line per package.
-PIP_PROGRESS := sed -un -e 's/^Collecting \([^ ]*\).*/  \1/p' -e 's/^Successfully installed.*/  done/p'
+# Progress without pip's pages of detail: one line per package, and pip's errors.
+PIP_PROGRESS := sed -un -e 's/^Collecting \([^ ]*\).*/  \1/p' -e 's/^Successfully installed.*/  done/p' \
+  -e '/^ERROR/p' -e '/^  *×/,$$p'
 
 .PHONY: run test lint typecheck lock serve-gunicorn clean python venv runtime dev port-free secret-key
 
@@ -68,13 +69,13 @@ dev: venv
 $(VENV)/.runtime-installed: $(RUNTIME_LOCK) pyproject.toml
 	@echo "==> installing the runtime from $(RUNTIME_LOCK)"
 	@rm -f $(VENV)/.dev-installed
-	@$(PIP) install --require-hashes --no-deps --progress-bar off -r $(RUNTIME_LOCK) | $(PIP_PROGRESS)
+	@$(PIP) install --require-hashes --no-deps --progress-bar off -r $(RUNTIME_LOCK) 2>&1 | $(PIP_PROGRESS)
 	@$(PIP) install -q --no-deps --no-build-isolation -e .
 	@touch $@
 
 $(VENV)/.dev-installed: $(DEV_LOCK) pyproject.toml
 	@echo "==> installing the runtime and the test tools from $(DEV_LOCK)"
-	@$(PIP) install --require-hashes --no-deps --progress-bar off -r $(DEV_LOCK) | $(PIP_PROGRESS)
+	@$(PIP) install --require-hashes --no-deps --progress-bar off -r $(DEV_LOCK) 2>&1 | $(PIP_PROGRESS)
 	@$(PIP) install -q --no-deps --no-build-isolation -e .
 	@touch $@ $(VENV)/.runtime-installed
 
