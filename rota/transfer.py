@@ -28,6 +28,8 @@ from directory.transfer import ImportReport, Section
 from directory.values import parse_timezone
 from rota.models import MemberChangeRecord, OverrideRecord, RotaRecord, RotationRecord
 from rota.schemas import LocalDateTime, OverrideIn, _duration
+from rota.service import _changed as changed
+from rota.service import _snapshot as snapshot
 
 
 def _iso(value: datetime) -> str:
@@ -283,6 +285,7 @@ def load_rotas(
             db.session.flush()
             db.session.add_all(_overrides(rota, wanted, now))
             db.session.flush()
+            changed(rota, None, now, guarded=False)  # calendars version the new shifts
             _audit(party, rota, "create", None, wanted, now)
             report.count("created", "rotas", f"+ {label}")
             continue
@@ -293,6 +296,7 @@ def load_rotas(
         if before == wanted:
             report.count("unchanged", "rotas")
             continue
+        before_spec = snapshot(rota)
         rota.name, rota.timezone, rota.updated_at = wanted["name"], wanted["timezone"], now
         if before["rotations"] != wanted["rotations"]:
             rota.rotations = []
@@ -304,6 +308,7 @@ def load_rotas(
             db.session.flush()  # the old ones go before the new ones can not overlap them
             db.session.add_all(_overrides(rota, wanted, now))
         db.session.flush()
+        changed(rota, before_spec, now, guarded=False)
         _audit(party, rota, "update", before, wanted, now)
         report.count("updated", "rotas", f"~ {label}")
 
