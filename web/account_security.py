@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from common.auth import check_password
 from common.clock import now
 from common.db import db
 from common.errors import Problem
@@ -147,10 +148,18 @@ def totp_confirm() -> Any:
     return _page(codes=codes)
 
 
+def _password_confirmed(user: User) -> bool:
+    """Removing a factor asks for the password again: a borrowed session cannot weaken it."""
+    if check_password(user.password_hash, request.form.get("current_password") or ""):
+        return True
+    flash(_("To remove a second factor, type your current password."), "error")
+    return False
+
+
 @bp.post("/account/totp/remove")
 def totp_remove() -> Response:
     user = current_user()
-    if user.totp_secret:
+    if user.totp_secret and _password_confirmed(user):
         factors.disable_totp(user)
         if not factors.passkeys_of(user):
             factors.clear_recovery_codes(user)
@@ -208,6 +217,8 @@ def passkey_add() -> Any:
 @bp.post("/account/passkeys/<int:passkey_id>/remove")
 def passkey_remove(passkey_id: int) -> Response:
     user = current_user()
+    if not _password_confirmed(user):
+        return redirect(url_for("web.account_security"))
     passkey = factors.remove_passkey(user, passkey_id)
     if passkey is not None:
         if not factors.has_second_factor(user):

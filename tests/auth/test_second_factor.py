@@ -175,3 +175,23 @@ def test_passkey_options_are_for_the_public_host(client, now):
         headers={"X-CSRF-Token": page_csrf(client)},
     )
     assert bad.status_code == 422 and "could not be registered" in bad.get_json()["error"]
+
+
+def test_removing_a_factor_asks_for_the_password(client, clock, now):
+    user = user_with_password()
+    login(client, user.email)
+    enrol_totp(client, clock)
+    refused = client.post("/account/totp/remove", data={"_csrf": page_csrf(client)})
+    assert refused.status_code == 302
+    db.session.refresh(user)
+    assert user.totp_secret is not None
+    assert "type your current password" in client.get("/account/security").text
+    client.post(
+        "/account/totp/remove", data={"_csrf": page_csrf(client), "current_password": PASSWORD}
+    )
+    db.session.refresh(user)
+    assert user.totp_secret is None and factors.recovery_codes_left(user) == 0
+    removed = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == "factor_removed")
+    ).one()
+    assert removed.after == {"factor": "totp"}
