@@ -385,10 +385,13 @@ def create_campaign(
         )
     db.session.add(campaign)
     try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except sa.exc.IntegrityError:
-        # Another request planned the same month meanwhile: the unique (party, month) held.
+        db.session.flush()
+    except sa.exc.IntegrityError as exc:
+        if "plan_month" not in str(exc.orig):
+            raise
+        # Another request planned the same month meanwhile and the unique (party, month) held:
+        # this transaction wrote nothing else, so drop it and name the campaign in the way.
+        db.session.rollback()
         _refuse_planned_twice(month, parties)
         raise
     record_change(
