@@ -129,3 +129,34 @@ def test_one_click_unsubscribe_stops_duty_reminders(client, france_rota, now):
     assert resp.status_code == 200
     assert db.session.get(MailPreference, person.id).duty_reminder_hours is None
     assert re.search("no more duty reminders", resp.get_data(as_text=True))
+
+
+def test_a_changed_address_needs_verifying_again(client, now):
+    from mail.reminders import unverified_addresses
+    from tests.conftest import make_person
+
+    party = make_party("FR", "France")
+    anne = make_person(party, "Anne", email="anne@ofac.example")
+    _user, headers = make_user("secretariat")
+    mark_verified("anne@ofac.example", now)
+    db.session.commit()
+    assert unverified_addresses() == {}
+    resp = client.patch(
+        f"/api/v1/people/{anne.id}", headers=headers, json={"email": "anne.new@ofac.example"}
+    )
+    assert resp.status_code == 200, resp.json
+    assert unverified_addresses() == {party.id: ["anne.new@ofac.example"]}
+    run_reminders(now, {"PUBLIC_BASE_URL": "http://art35.test"})
+    db.session.commit()
+    [link] = _verify_mails("anne.new@ofac.example")
+    assert "/mail/verify/" in link.body_text
+
+
+def _verify_mails(address):
+    return list(
+        db.session.scalars(
+            sa.select(OutboxMessage).where(
+                OutboxMessage.kind == "verify", OutboxMessage.to_addr == address
+            )
+        )
+    )
