@@ -220,11 +220,10 @@ def _announced_at(party: Party, data: dict[str, Any], now: datetime) -> datetime
             "effective_at: only with new_designation (a correction applies at once)",
             errors=[{"field": "effective_at", "reason": "only with new_designation: true"}],
         )
-    if party.announced_contact_point is not None:
+    announced = party.announced_contact_point
+    if announced is not None and announced.effective_at is not None:
         raise Problem(
-            409,
-            "a new designation is already announced for "
-            f"{party.announced_contact_point.effective_at.isoformat()}",
+            409, f"a new designation is already announced for {announced.effective_at.isoformat()}"
         )
     return effective_at
 
