@@ -21,8 +21,10 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 
+from common.cli import Command
 from common.clock import now
 from common.db import db
+from common.observability import configure_logging, log_level
 from mail.sender import Sender, transport_from_config
 
 log = logging.getLogger(__name__)
@@ -73,7 +75,7 @@ class Worker:
         return bool(calls.busy or mail.busy), lines
 
 
-@click.command("worker")
+@click.command("worker", cls=Command)
 @with_appcontext
 @click.option("--once", is_flag=True, help="One pass (for cron), then exit.")
 @click.option(
@@ -90,7 +92,7 @@ class Worker:
 )
 def worker_cmd(once: bool, name: str | None, poll: float) -> None:
     """Run all background work: test calls and campaigns, mail, reminders and the digest."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    configure_logging(current_app.config["LOG_FORMAT"], log_level())
     worker = Worker(current_app.config, name, now)
     if worker.sender.transport is None:
         click.echo(
