@@ -65,8 +65,16 @@ class Worker:
         if self._jobs_at is None or at - self._jobs_at >= JOB_INTERVAL:
             self._jobs_at = at
             for job in periodic_jobs():
-                summary = job(at, self.config)
-                db.session.commit()
+                try:
+                    summary = job(at, self.config)
+                    db.session.commit()
+                except sa.exc.OperationalError:
+                    raise  # the database went away: the loop waits and tries again
+                except Exception:
+                    # A bug in one job must not stop the calls and the mail: log it, go on.
+                    db.session.rollback()
+                    log.exception("periodic job %s failed", getattr(job, "__name__", job))
+                    continue
                 if summary:
                     lines.append(summary)
         mail = self.sender.tick(startup=startup, should_stop=should_stop)

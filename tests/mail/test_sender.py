@@ -171,3 +171,16 @@ def test_a_header_injection_in_the_subject_is_flattened(smtp_server, clock):
     _sender(smtp_server.settings(), clock).tick()
     [got] = smtp_server.inbox.messages
     assert got["Bcc"] is None and "evil" in got["Subject"]
+
+
+def test_a_failing_periodic_job_does_not_stop_the_mail(smtp_server, clock, monkeypatch):
+    from mail import worker as worker_module
+
+    def broken(now, config):
+        raise RuntimeError("a bug in a job")
+
+    monkeypatch.setattr(worker_module, "periodic_jobs", lambda: [broken])
+    row = _queue(clock)
+    config = {"PUBLIC_BASE_URL": "http://art35.test", **smtp_server.settings()}
+    busy, lines = worker_module.Worker(config, "w-1", clock).tick()
+    assert busy and smtp_server.inbox.ids() == [row.message_id]
