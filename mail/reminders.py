@@ -24,7 +24,15 @@ import sqlalchemy as sa
 from common.db import db
 from directory import freshness
 from directory import service as directory
-from directory.models import ContactPoint, NumberState, Party, Person, Phone, User
+from directory.models import (
+    ContactPoint,
+    NumberState,
+    Party,
+    Person,
+    PersonLanguage,
+    Phone,
+    User,
+)
 from directory.values import country_name
 from mail.models import MailPreference, OutboxMessage, VerifiedEmail
 from mail.outbox import enqueue
@@ -431,13 +439,15 @@ def duty_messages(now: datetime, config: Mapping[str, Any]) -> list[Outgoing]:
 def verification_messages(now: datetime, config: Mapping[str, Any]) -> list[Outgoing]:
     """A one-time link to every listed address not yet verified (once per address)."""
     parties = {p.id: p for p in directory.list_parties()}
+    unverified = unverified_addresses()
+    languages = _languages_of([a for addresses in unverified.values() for a in addresses])
     out = []
-    for party_id, addresses in unverified_addresses().items():
+    for party_id, addresses in unverified.items():
         party = parties.get(party_id)
         if party is None:
             continue
         for address in addresses:
-            lang = "en"
+            lang = languages.get(address.strip().lower(), "en")
             values = {"party": _name(party, lang), "address": address}
             out.append(
                 Outgoing(
@@ -454,6 +464,23 @@ def verification_messages(now: datetime, config: Mapping[str, Any]) -> list[Outg
                     ),
                 )
             )
+    return out
+
+
+def _languages_of(addresses: list[str]) -> dict[str, str]:
+    """English or French for each address a person lists (their first language); others: en."""
+    wanted = {a.strip().lower() for a in addresses}
+    if not wanted:
+        return {}
+    rows = db.session.execute(
+        sa.select(Person.email, PersonLanguage.tag)
+        .join(PersonLanguage, PersonLanguage.person_id == Person.id)
+        .where(sa.func.lower(Person.email).in_(sorted(wanted)))
+        .order_by(Person.id, PersonLanguage.position)
+    ).all()
+    out: dict[str, str] = {}
+    for email, tag in rows:
+        out.setdefault(email.strip().lower(), language_of(tag))
     return out
 
 

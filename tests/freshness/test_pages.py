@@ -150,6 +150,7 @@ def test_a_changed_address_needs_verifying_again(client, now):
     db.session.commit()
     [link] = _verify_mails("anne.new@ofac.example")
     assert "/mail/verify/" in link.body_text
+    assert link.locale == "fr" and "vérifier" in link.subject  # Anne's first language
 
 
 def _verify_mails(address):
