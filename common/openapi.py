@@ -162,6 +162,22 @@ class BoundedParser(FlaskParser):
         return super().load_querystring(req, schema)
 
 
+def refuse_bad_form_and_query() -> None:
+    """Before any view (pages and feeds too): NUL or a lone surrogate in a query or form is 422."""
+    from flask import request
+
+    fields = list(request.args.items(multi=True))
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        fields += list(request.form.items(multi=True))
+    errors = [
+        {"field": key if not bad_string(key) else "query", "reason": reason}
+        for key, value in fields
+        for reason in [bad_string(key) or bad_string(value)]
+        if reason
+    ]
+    _refuse_bad_strings(errors)
+
+
 # --- the document -------------------------------------------------------------------------
 
 _COMMON = {
@@ -218,6 +234,7 @@ class ProblemDocs:
 
     def init_app(self, app: Flask, *args: Any, **kwargs: Any) -> None:
         app.url_map.converters["int"] = IdConverter
+        app.before_request(refuse_bad_form_and_query)
         super().init_app(app, *args, **kwargs)  # type: ignore[misc]
         self.register_converter(IdConverter, id_parameter_schema)  # type: ignore[attr-defined]
         self.register_field(Parsed, "string", None)  # type: ignore[attr-defined]

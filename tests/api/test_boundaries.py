@@ -306,3 +306,11 @@ def test_web_forms_use_the_same_rule(app):
 def test_builders_still_work(france):
     # Sanity: the fixtures above write through the models, untouched by the API rules.
     assert make_party("DE", "Germany").iso2 == "DE"
+
+
+def test_nul_in_a_page_query_or_form_is_422_before_any_view(client):
+    """Pages render the problem as their HTML error page; the API as problem+json."""
+    assert client.get("/login?next=%00").status_code == 422
+    resp = client.post("/login", data={"email": "a\x00@example.org", "password": "x"})
+    assert resp.status_code == 422
+    problem(client.get("/api/v1/parties?status=%00"), 422, "status")
