@@ -16,7 +16,7 @@ from directory import freshness, numbers
 from directory import service as directory
 from directory.models import Party
 from mail import outbox
-from mail.models import OutboxMessage, VerifiedEmail
+from mail.models import MailPreference, OutboxMessage, VerifiedEmail
 from web import bp, hooks
 from web import formatting as fmt
 from web.secretariat import changes_of
@@ -46,6 +46,12 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "unverified": "e-mail not verified",
         "verified": "e-mail verified",
         "outbox": "Outbox",
+        "reminders": "Duty reminders by e-mail, hours before each shift (empty: none)",
+        "save": "Save",
+        "hours_bad": "Give a whole number of hours from 1 to 72, or nothing.",
+        "hours_saved": "Duty reminders for {name} are saved.",
+        "send_links": "Send a verification link to every unverified address",
+        "links_sent": "{count} verification link(s) sent.",
         "health": "Network health",
         "when": "When",
         "to": "To",
@@ -89,6 +95,13 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "unverified": "adresse non vérifiée",
         "verified": "adresse vérifiée",
         "outbox": "Messages envoyés",
+        "reminders": "Rappels de permanence par courriel, heures avant chaque permanence "
+        "(vide : aucun)",
+        "save": "Enregistrer",
+        "hours_bad": "Indiquez un nombre entier d'heures de 1 à 72, ou rien.",
+        "hours_saved": "Les rappels de permanence de {name} sont enregistrés.",
+        "send_links": "Envoyer un lien de vérification à chaque adresse non vérifiée",
+        "links_sent": "{count} lien(s) de vérification envoyé(s).",
         "health": "Santé du réseau",
         "when": "Date",
         "to": "Destinataire",
@@ -180,14 +193,60 @@ def email_verified(address: str | None) -> bool:
     return address.strip().lower() in verified
 
 
-def person_flags(person: Any, _user: Any) -> str | None:
-    """Next to a person: each number's state when it is not plain, and the e-mail's."""
+def person_flags(person: Any, user: Any) -> str | None:
+    """Next to a person: each number's state when it is not plain, and the e-mail's; for the
+    Party's editors, the duty-reminder opt-in."""
+    from directory.access import can_edit_party
+
     flagged = [(p, number_state(p.e164)) for p in person.phones]
+    editable = can_edit_party(user, person.party_id) and bool(person.email)
     return render_template(
         "web/_person_flags.html",
         person=person,
         flagged=[(p, state) for p, state in flagged if state != "unknown"],
+        reminder_hours=db.session.get(MailPreference, person.id) if editable else None,
+        editable=editable,
     )
+
+
+@bp.post("/people/<int:person_id>/duty-reminders")
+def set_duty_reminders_page(person_id: int) -> Response:
+    """Opt a person in to duty reminders (hours before each shift), or out (empty)."""
+    person = directory.get_person(person_id)
+    require_editor(person.party_id)
+    raw = (request.form.get("hours") or "").strip()
+    hours = int(raw) if raw.isdigit() and 1 <= int(raw) <= 72 else None
+    if raw and hours is None:
+        flash(ft("hours_bad"), "error")
+    elif person.email:
+        pref = db.session.get(MailPreference, person.id)
+        if pref is None:
+            pref = MailPreference(person_id=person.id, updated_at=now())
+            db.session.add(pref)
+        pref.duty_reminder_hours, pref.updated_at = hours, now()
+        db.session.commit()
+        flash(ft("hours_saved", name=person.full_name), "success")
+    iso2 = person.party.iso2
+    return redirect(url_for("web.party_page", iso2=iso2) + f"#person-{person.id}")
+
+
+@bp.post("/parties/<iso2>/verification-links")
+def send_verification_links_page(iso2: str) -> Response:
+    """Send the Party's unverified addresses a new one-time link."""
+    from flask import current_app
+
+    from mail.reminders import queue_messages, verification_messages
+
+    party = directory.get_party(iso2)
+    require_editor(party.id)
+    at = now()
+    mine = [o for o in verification_messages(at, current_app.config) if o.party_id == party.id]
+    for outgoing in mine:
+        outgoing.key = f"{outgoing.key}:{at:%Y%m%dT%H%M%S}"
+    count = queue_messages(mine, at, current_app.config)
+    db.session.commit()
+    flash(ft("links_sent", count=count), "success")
+    return redirect(url_for("web.review_party", iso2=party.iso2))
 
 
 # --- review and confirm ---------------------------------------------------------------------

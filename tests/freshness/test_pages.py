@@ -98,7 +98,7 @@ def test_a_verification_link_verifies_only_when_its_button_is_pressed(client, no
     secret = issue_token("verify", "Anne@OFAC.example", now)
     db.session.commit()
     page = client.get(f"/mail/verify/{secret}")
-    assert page.status_code == 200 and "<form method=\"post\"" in page.get_data(as_text=True)
+    assert page.status_code == 200 and '<form method="post"' in page.get_data(as_text=True)
     assert "form-action 'self'" in page.headers["Content-Security-Policy"]
     assert db.session.get(VerifiedEmail, "anne@ofac.example") is None  # a scanner's GET: nothing
     assert client.post(f"/mail/verify/{secret}").status_code == 200
@@ -161,3 +161,41 @@ def _verify_mails(address):
             )
         )
     )
+
+
+def test_an_editor_opts_a_person_in_to_duty_reminders_on_the_party_page(client, france_rota, now):
+    party, people = france_rota[0], france_rota[1]
+    people[0].email = "anne@ofac.example"
+    db.session.commit()
+    admin = make_user("party_admin", party)[0]
+    sign_in(client, admin)
+    html = client.get("/parties/FR").get_data(as_text=True)
+    assert f'action="/people/{people[0].id}/duty-reminders"' in html
+    assert f'action="/people/{people[1].id}/duty-reminders"' not in html  # no address
+    resp = client.post(f"/people/{people[0].id}/duty-reminders", data=form(hours="12"))
+    assert resp.status_code == 302
+    assert db.session.get(MailPreference, people[0].id).duty_reminder_hours == 12
+    client.post(f"/people/{people[0].id}/duty-reminders", data=form(hours="99"))
+    assert db.session.get(MailPreference, people[0].id).duty_reminder_hours == 12
+    client.post(f"/people/{people[0].id}/duty-reminders", data=form(hours=""))
+    assert db.session.get(MailPreference, people[0].id).duty_reminder_hours is None
+    sign_in(client, make_user("member")[0])
+    html = client.get("/parties/FR").get_data(as_text=True)
+    assert "duty-reminders" not in html
+    assert (
+        client.post(f"/people/{people[0].id}/duty-reminders", data=form(hours="5")).status_code
+        == 403
+    )
+
+
+def test_the_review_page_sends_verification_links_again(client, france_rota, now, clock):
+    party, people = france_rota[0], france_rota[1]
+    people[0].email = "anne@ofac.example"
+    db.session.commit()
+    sign_in(client, make_user("party_admin", party)[0])
+    assert client.post("/parties/FR/verification-links", data=form()).status_code == 302
+    assert client.post("/parties/FR/verification-links", data=form()).status_code == 302
+    assert len(_verify_mails("anne@ofac.example")) == 1  # a double click: one link
+    clock.advance(minutes=5)
+    client.post("/parties/FR/verification-links", data=form())
+    assert len(_verify_mails("anne@ofac.example")) == 2  # later: a new link

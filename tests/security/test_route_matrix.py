@@ -156,6 +156,8 @@ RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/favourites/<iso2>"): READ,
     # --- pages: a Party's editors
     ("POST", "/parties/<iso2>/review"): PARTY_WRITE,
+    ("POST", "/parties/<iso2>/verification-links"): PARTY_WRITE,
+    ("POST", "/people/<int:person_id>/duty-reminders"): PARTY_WRITE,
     ("GET", "/parties/<iso2>/contact-point/edit"): PARTY_WRITE,
     ("POST", "/parties/<iso2>/contact-point/edit"): PARTY_WRITE,
     ("GET", "/parties/<iso2>/people/new"): PARTY_WRITE,
