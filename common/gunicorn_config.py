@@ -43,7 +43,8 @@ control_socket_disable = not _env("GUNICORN_CONTROL_SOCKET")
 
 # Prometheus multiprocess mode: every worker writes its samples under one directory per instance,
 # emptied when the instance starts; a dead worker's live gauges are removed (child_exit).
-if not _env("PROMETHEUS_MULTIPROC_DIR"):
+_own_metrics_dir = not _env("PROMETHEUS_MULTIPROC_DIR")
+if _own_metrics_dir:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="art35-metrics-")
 
 
@@ -60,3 +61,9 @@ def child_exit(server: Any, worker: Any) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+
+def on_exit(server: Any) -> None:
+    """Remove the metrics directory this configuration made (a given one is left alone)."""
+    if _own_metrics_dir:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
