@@ -37,9 +37,7 @@ def _pg_target(url: sa.URL) -> tuple[str, dict[str, str]]:
 def _tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        fail(
-            f"{name} is not on the PATH: install the PostgreSQL client (postgresql-client)"
-        )
+        fail(f"{name} is not on the PATH: install the PostgreSQL client (postgresql-client)")
     return path
 
 
