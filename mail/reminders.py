@@ -480,7 +480,7 @@ def _languages_of(addresses: list[str]) -> dict[str, str]:
     ).all()
     out: dict[str, str] = {}
     for email, tag in rows:
-        out.setdefault(email.strip().lower(), language_of(tag))
+        out.setdefault((email or "").strip().lower(), language_of(tag))
     return out
 
 
