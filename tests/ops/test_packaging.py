@@ -111,7 +111,13 @@ def _run(art35: Path, cwd: Path, *args: str, **env: str) -> subprocess.Completed
     base.update(
         SECRET_KEY="k" * 40,
         ART35_INSTANCE_PATH=str(cwd / "instance"),
-        PYTHONPATH="",
+        # Never the checkout (the installed copy must be used); keep what the run put there
+        # (CI's date-moved run mends time.sleep through it).
+        PYTHONPATH=os.pathsep.join(
+            p
+            for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+            if p and Path(p).resolve() != ROOT
+        ),
     )
     base.update(env)
     return subprocess.run(
