@@ -41,6 +41,11 @@ def _database_message(exc: sa.exc.DBAPIError | sa.exc.SQLAlchemyError) -> str | 
             f'PostgreSQL database "{name}" does not exist: create it (createdb {name}) '
             "or point DATABASE_URL at an existing one"
         )
+    if re.search(r"password authentication failed|role \"[^\"]+\" does not exist", text):
+        return (
+            f"the database refused the login ({_first_line(text)}): check the user and password "
+            "in DATABASE_URL"
+        )
     if re.search(r"connection refused|could not connect|connection failed|timeout expired", text):
         return (
             f"cannot reach the database ({_first_line(text)}): check DATABASE_URL and that the "

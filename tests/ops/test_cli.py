@@ -100,6 +100,18 @@ def test_art35_group_has_its_own_commands_and_help():
             ),
             'database "x" does not exist: create it',
         ),
+        (
+            sa.exc.OperationalError(
+                "connect", {}, Exception('connection failed: FATAL:  role "nobody" does not exist')
+            ),
+            "check the user and password in DATABASE_URL",
+        ),
+        (
+            sa.exc.OperationalError(
+                "connect", {}, Exception("connection failed: Connection refused\n\tIs it up?")
+            ),
+            "check DATABASE_URL and that the server runs",
+        ),
     ],
 )
 def test_explain_names_the_fix(exc, expected):
