@@ -44,11 +44,15 @@ fuzz() {
     >"$work/$name-server.log" 2>&1 &
   server=$!
   for _ in $(seq 120); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.5; done
+  # One worker: hypothesis' lambda descriptions call compile(), which CPython 3.11 does not keep
+  # thread-safe (SystemError "AST constructor recursion depth mismatch" with 2 workers).
+  # filter_too_much/too_slow are hypothesis' complaints about generation speed (a date-time with
+  # the year-window pattern is found by filtering), not about the API.
   set +e
   .venv/bin/schemathesis --config-file tests/api/schemathesis.toml run \
     "http://127.0.0.1:$port/api/v1/openapi.json" \
-    --checks all --max-time "$ST_SECONDS" --max-examples 25 --workers 2 --seed 35 \
-    --request-timeout 30 \
+    --checks all --max-time "$ST_SECONDS" --max-examples 25 --workers 1 --seed 35 \
+    --suppress-health-check filter_too_much,too_slow --request-timeout 30 \
     -H "Authorization: Bearer $(cat "$work/$name.token")" \
     --report ndjson --report-ndjson-path "$work/$name.ndjson" >"$work/$name.txt" 2>&1
   rc=$?
@@ -57,7 +61,7 @@ fuzz() {
   "$PY" tests/api/st_summary.py "$name" "$work/$name.txt"
   sed -n '/^=\{5,\} SUMMARY/,$p' "$work/$name.txt"
   if [ "$rc" -ne 0 ]; then
-    sed -n '/^=\{5,\} FAILURES/,/^=\{5,\} WARNINGS/p' "$work/$name.txt" | head -300
+    sed -n '/^=\{5,\} \(FAILURES\|ERRORS\)/,/^=\{5,\} \(WARNINGS\|SUMMARY\)/p' "$work/$name.txt" | head -300
     grep -E "Traceback|\"level\": \"error\"" "$work/$name-server.log" | head -20 || true
   fi
   return "$rc"
