@@ -205,8 +205,92 @@ def problem_response(description: str, *, retry: bool = False) -> dict[str, Any]
     return response
 
 
+METHODS = ("get", "post", "put", "patch", "delete")
+
+#: OpenAPI links (stateful clients, schemathesis): what a creation's answer lets one call next.
+#: (created by, status, the parameter it fills, where in the answer, the paths it fills it in)
+_LINKS = (
+    ("/api/v1/parties", "201", "iso2", "$response.body#/iso2", "/api/v1/parties/{iso2}"),
+    (
+        "/api/v1/parties/{iso2}/rotas",
+        "201",
+        "rota_id",
+        "$response.body#/id",
+        "/api/v1/rotas/{rota_id}",
+    ),
+    (
+        "/api/v1/rotas/{rota_id}/rotations",
+        "201",
+        "rotation_id",
+        "$response.body#/rotations/0/id",
+        "/api/v1/rotations/{rotation_id}",
+    ),
+    (
+        "/api/v1/rotas/{rota_id}/overrides",
+        "201",
+        "override_id",
+        "$response.body#/id",
+        "/api/v1/overrides/{override_id}",
+    ),
+    (
+        "/api/v1/parties/{iso2}/people",
+        "201",
+        "person_id",
+        "$response.body#/id",
+        "/api/v1/people/{person_id}",
+    ),
+    (
+        "/api/v1/calendar-subscriptions",
+        "201",
+        "subscription_id",
+        "$response.body#/id",
+        "/api/v1/calendar-subscriptions/{subscription_id}",
+    ),
+    (
+        "/api/v1/reachability/campaigns",
+        "201",
+        "campaign_id",
+        "$response.body#/id",
+        "/api/v1/reachability/campaigns/{campaign_id}",
+    ),
+    (
+        "/api/v1/reachability/test-calls",
+        "201",
+        "attempt_id",
+        "$response.body#/id",
+        "/api/v1/reachability/test-calls/{attempt_id}",
+    ),
+)
+
+
+def _pointer(path: str, method: str) -> str:
+    return "#/paths/" + path.replace("~", "~0").replace("/", "~1") + "/" + method
+
+
+def add_links(doc: dict[str, Any]) -> None:
+    """Link each creation to the operations on what it created (the same path and below)."""
+    paths = doc.get("paths", {})
+    for source, status, param, value, prefix in _LINKS:
+        response = paths.get(source, {}).get("post", {}).get("responses", {}).get(status)
+        if not isinstance(response, dict):
+            continue
+        links = response.setdefault("links", {})
+        for path, item in paths.items():
+            if path != prefix and not path.startswith(prefix + "/"):
+                continue
+            for method in METHODS:
+                if method in item:
+                    rest = path[len("/api/v1") :].replace("{", "").replace("}", "")
+                    name = f"{method}{rest}".replace("/", "_")
+                    links[name] = {
+                        "operationRef": _pointer(path, method),
+                        "parameters": {param: value},
+                    }
+
+
 def finish_document(doc: dict[str, Any]) -> dict[str, Any]:
     """Add the answers every operation can give to each operation of the document."""
+    add_links(doc)
     for path, item in doc.get("paths", {}).items():
         for method, operation in item.items():
             if method not in ("get", "post", "put", "patch", "delete"):

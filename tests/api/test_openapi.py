@@ -134,3 +134,20 @@ def test_every_api_blueprint_reads_input_through_the_bounded_parser(app):
         assert isinstance(blueprint, Blueprint), (
             f"{blueprint.name}: use common.api.Blueprint so its inputs are bounded"
         )
+
+
+def test_creations_link_to_what_they_created(doc):
+    links = doc["paths"]["/api/v1/parties/{iso2}/rotas"]["post"]["responses"]["201"]["links"]
+    link = links["get_rotas_rota_id"]
+    assert link["parameters"] == {"rota_id": "$response.body#/id"}
+    target = link["operationRef"].removeprefix("#/paths/").replace("~1", "/").rsplit("/", 1)
+    assert target == ["/api/v1/rotas/{rota_id}", "get"]
+    assert target[0] in doc["paths"]
+    for path, method, op in operations(doc):
+        for response in op["responses"].values():
+            for name, link in response.get("links", {}).items():
+                ref_path, ref_method = (
+                    link["operationRef"].removeprefix("#/paths/").replace("~1", "/").rsplit("/", 1)
+                )
+                assert ref_method in doc["paths"][ref_path], (path, method, name)
+                assert re.fullmatch(r"[A-Za-z0-9._-]+", name), name
