@@ -187,7 +187,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 result = load(server.base, ROUTE, built.token, args, turn)
                 # Server CPU per answer (workers + database backends, writes included): unlike
                 # requests/s, barely moved by other work on the machine.
-                spent = sum(_cpu_seconds(pid) - cpu for pid, cpu in cpu_before.items())
+                after = {pid: _cpu_seconds(pid) for pid in cpu_before}
+                # A process gone meanwhile (a recycled database connection) is left out.
+                spent = sum(after[pid] - cpu for pid, cpu in cpu_before.items() if after[pid])
                 result["server_cpu_ms"] = round(spent * 1000 / max(1, result["requests"]), 3)
                 if writer is not None:
                     for status, n in writer.stop().items():
