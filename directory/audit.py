@@ -72,10 +72,20 @@ def latest_change_id() -> int:
 MAX_CHANGES_READ = 1000
 
 
+#: Audit entities that no who-to-call answer shows (sign-ins and other security events, accounts,
+#: calendar subscriptions, campaigns and test-call requests): their entries change no Party.
+ANSWER_NEUTRAL_ENTITIES = frozenset(
+    {"security", "user", "calendar_subscription", "reach_campaign", "test_call"}
+)
+#: The "Party" of an answer-neutral entry: matches no cached answer, not even network-wide ones.
+NO_PARTY = -1
+
+
 def parties_changed(
     after_id: int, upto_id: int, also: frozenset[int] = frozenset()
 ) -> dict[int, int | None] | None:
-    """Audit ids in (after_id, upto_id], and `also`, with their Party (None: network-wide).
+    """Audit ids in (after_id, upto_id], and `also`, with their Party (None: network-wide;
+    NO_PARTY: an entry no answer shows, so that a flood of failed sign-ins empties no cache).
 
     None when the range is too long to be worth reading: the caller assumes everything changed.
     """
@@ -83,5 +93,10 @@ def parties_changed(
         return None
     span = sa.and_(AuditEntry.id > after_id, AuditEntry.id <= upto_id)
     where = sa.or_(span, AuditEntry.id.in_(sorted(also))) if also else span
-    rows = db.session.execute(sa.select(AuditEntry.id, AuditEntry.party_id).where(where))
-    return {row[0]: row[1] for row in rows}
+    rows = db.session.execute(
+        sa.select(AuditEntry.id, AuditEntry.party_id, AuditEntry.entity).where(where)
+    )
+    return {
+        audit_id: NO_PARTY if entity in ANSWER_NEUTRAL_ENTITIES else party_id
+        for audit_id, party_id, entity in rows
+    }

@@ -23,7 +23,7 @@ from typing import Any
 from flask import current_app, has_app_context
 
 from common.metrics import count_cache_lookup
-from directory.audit import parties_changed
+from directory.audit import NO_PARTY, parties_changed
 
 #: Which Party a cached answer depends on; NETWORK: every Party (any write can change it).
 NETWORK = None
@@ -76,11 +76,11 @@ class AnswerCache:
             # per process and new version, whatever the number of requests.
             changes = read_changes(known, version, frozenset(self._pending))
             self._version = version
-            if changes is None or NETWORK in changes.values():
+            touched = set(changes.values()) - {NO_PARTY} if changes is not None else set()
+            if changes is None or NETWORK in touched:
                 self._entries.clear()
                 self._pending.clear()
                 return
-            touched = set(changes.values())
             if touched:
                 for key in [
                     k for k, e in self._entries.items() if e.scope is NETWORK or e.scope in touched

@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from common.db import db
-from directory.models import Party, Person
+from directory.audit import NO_PARTY, parties_changed
+from directory.models import AuditEntry, Party, Person
 from rota.answer_cache import NETWORK, AnswerCache, cached_answer
 from tests.conftest import Clock, make_app, make_party, make_person, make_user
 from tests.reachability.conftest import _database
@@ -71,6 +72,26 @@ def test_a_network_wide_write_drops_everything():
     changes.entries[2] = None
     cache.sync(2, changes)
     assert kept(cache, 2) == set()
+
+
+def test_entries_no_answer_shows_drop_nothing():
+    """Failed sign-ins and other security events must not empty the cache (an attacker's lever)."""
+    changes = Changes()
+    cache = filled(changes)
+    changes.entries[2] = NO_PARTY
+    changes.entries[3] = NO_PARTY
+    cache.sync(3, changes)
+    assert kept(cache, 3) == {"A", "B", "net"}
+
+
+def test_a_security_event_reads_as_no_party(app):
+    from directory.accounts import record_security
+
+    before = db.session.scalar(sa.select(sa.func.max(AuditEntry.id))) or 0
+    record_security(None, "sign_in_failed", None, datetime(2026, 3, 31, tzinfo=UTC))
+    db.session.flush()
+    after = db.session.scalar(sa.select(sa.func.max(AuditEntry.id)))
+    assert parties_changed(before, after) == {after: NO_PARTY}
 
 
 def test_too_many_writes_to_read_drop_everything():
