@@ -182,5 +182,5 @@ def test_a_failing_periodic_job_does_not_stop_the_mail(smtp_server, clock, monke
     monkeypatch.setattr(worker_module, "periodic_jobs", lambda: [broken])
     row = _queue(clock)
     config = {"PUBLIC_BASE_URL": "http://art35.test", **smtp_server.settings()}
-    busy, lines = worker_module.Worker(config, "w-1", clock).tick()
+    busy, _lines = worker_module.Worker(config, "w-1", clock).tick()
     assert busy and smtp_server.inbox.ids() == [row.message_id]
