@@ -132,6 +132,7 @@ def seed(live: Live, count: int) -> list[str]:
     with live.context():
         for index, code in enumerate(codes):
             party = add_party(code, f"Party {code}", desk=None)
+            party.allowed_calling_codes = [33]  # French numbers: dialled only where allowed
             person = add_person(party, f"Person {code}", f"+336123458{index:02d}")
             add_rota(party, 1, [person])
     return codes
