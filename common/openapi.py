@@ -263,6 +263,11 @@ _LINKS = (
 )
 
 
+#: Operations below a creation's path that read something the creation does not make: a new
+#: Party has no contact point until one is PUT, so linking its GET would promise a 404.
+_NOT_CREATED = frozenset({("/api/v1/parties/{iso2}/contact-point", "get")})
+
+
 def _pointer(path: str, method: str) -> str:
     return "#/paths/" + path.replace("~", "~0").replace("/", "~1") + "/" + method
 
@@ -279,7 +284,7 @@ def add_links(doc: dict[str, Any]) -> None:
             if path != prefix and not path.startswith(prefix + "/"):
                 continue
             for method in METHODS:
-                if method in item:
+                if method in item and (path, method) not in _NOT_CREATED:
                     rest = path[len("/api/v1") :].replace("{", "").replace("}", "")
                     name = f"{method}{rest}".replace("/", "_")
                     links[name] = {

@@ -151,3 +151,10 @@ def test_creations_link_to_what_they_created(doc):
                 )
                 assert ref_method in doc["paths"][ref_path], (path, method, name)
                 assert re.fullmatch(r"[A-Za-z0-9._-]+", name), name
+
+
+def test_a_new_party_promises_no_contact_point(doc):
+    """A Party is created without a contact point: no link may promise that GET answers 200."""
+    links = doc["paths"]["/api/v1/parties"]["post"]["responses"]["201"]["links"]
+    assert "put_parties_iso2_contact-point" in links
+    assert "get_parties_iso2_contact-point" not in links
