@@ -83,8 +83,12 @@ def json_depth(data: Any) -> int:
     return deepest
 
 
-def bad_string(value: str) -> str | None:
-    """Why a string can be stored nowhere: NUL breaks PostgreSQL, a lone surrogate breaks UTF-8."""
+def bad_string(value: str | None) -> str | None:
+    """Why a string can be stored nowhere: NUL breaks PostgreSQL, a lone surrogate breaks UTF-8.
+
+    None (a multipart part whose name werkzeug could not read) has nothing to refuse."""
+    if not value:
+        return None
     if "\x00" in value:
         return "must not contain the NUL character"
     if any("\ud800" <= ch <= "\udfff" for ch in value):
@@ -170,7 +174,7 @@ def refuse_bad_form_and_query() -> None:
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         fields += list(request.form.items(multi=True))
     errors = [
-        {"field": key if not bad_string(key) else "query", "reason": reason}
+        {"field": key if key and not bad_string(key) else "query", "reason": reason}
         for key, value in fields
         for reason in [bad_string(key) or bad_string(value)]
         if reason

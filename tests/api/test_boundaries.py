@@ -178,6 +178,20 @@ def test_nul_in_a_field_name_is_422(client, secretariat, france):
     problem(resp, 422)
 
 
+def test_a_multipart_part_whose_name_cannot_be_read_is_no_server_error(client, secretariat):
+    """schemathesis sent a part named `I¦\\"`: werkzeug reads its name as None."""
+    body = (
+        b'--bc\r\nContent-Disposition: form-data; name="I\xc2\xa6\\"\r\n\r\nj\r\n'
+        b'--bc\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n\r\nX\r\n--bc--\r\n'
+    )
+    resp = client.post(
+        "/api/v1/rotas/11/import-ical?preview=true",
+        headers={**secretariat, "Content-Type": "multipart/form-data; boundary=bc"},
+        data=body,
+    )
+    assert resp.status_code < 500, resp.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
 def test_a_write_that_is_not_json_is_415_and_writes_nothing(
     client, secretariat, france, content_type
