@@ -144,7 +144,12 @@ def test_two_worker_processes_never_place_the_same_call_twice(live, tmp_path):
     for worker in workers:
         worker.wait_started()
 
+    hold = live.fake.hold_creates()
     campaign_id = start_campaign(live, codes)  # eight calls due at once, four per second
+    # A worker places its calls one after another, so two creates held at once at "Twilio" are
+    # one from each worker: both are working in parallel, whatever the scheduler does.
+    hold.wait_created(2, timeout=30)
+    hold.release()
     wait_until(
         lambda: campaign_status(live, campaign_id) == "done",
         30,
