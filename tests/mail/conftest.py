@@ -28,6 +28,7 @@ class Inbox:
     hold: threading.Event | None = None  # DATA waits for this event before accepting
     received: threading.Event = field(default_factory=threading.Event)
     in_data: threading.Event = field(default_factory=threading.Event)  # a DATA has arrived
+    data_started: int = 0  # DATA commands begun (held ones included)
 
     def ids(self) -> list[str]:
         return [str(m["Message-ID"]) for m in self.messages]
@@ -44,6 +45,7 @@ class Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self.inbox.data_started += 1  # one event loop thread: no lock needed
         self.inbox.in_data.set()
         if self.inbox.hold is not None:
             import asyncio

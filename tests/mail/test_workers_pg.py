@@ -126,12 +126,20 @@ def test_two_worker_processes_never_send_the_same_message_twice(
     pg_app, fresh_database_url, smtp_server, tmp_path
 ):
     ids = _queue(pg_app, 40)
+    smtp_server.inbox.hold = threading.Event()
     workers = [
         WorkerProcess(fresh_database_url, smtp_server.port, name, tmp_path / f"{name}.log")
         for name in ("w-a", "w-b")
     ]
     for worker in workers:
         worker.wait_started()
+    # A worker sends one message at a time, so two DATAs held at once come from both workers.
+    wait_until(
+        lambda: smtp_server.inbox.data_started >= 2,
+        30,
+        lambda: "\n".join(w.output() for w in workers),
+    )
+    smtp_server.inbox.hold.set()
     wait_until(
         lambda: len(smtp_server.inbox.messages) >= 40,
         60,
