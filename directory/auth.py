@@ -70,6 +70,15 @@ def _check_session_csrf() -> None:
         raise Problem(403, "a browser-session write needs the X-CSRF-Token header of the page")
 
 
+def _check_second_factor(user: User) -> None:
+    """With REQUIRE_SECOND_FACTOR, a browser session without a factor reaches no API route: the
+    pages send it to /account/security, and the API must not be the way round that gate."""
+    from directory.factors import has_second_factor  # factors imports this module's neighbours
+
+    if current_app.config.get("REQUIRE_SECOND_FACTOR") and not has_second_factor(user):
+        raise Problem(403, "a second factor is required: enrol one at /account/security first")
+
+
 def authenticate_api_request() -> None:
     """Every API route needs credentials, except its documentation."""
     g.user = g.user_id = g.data_version = None
@@ -89,6 +98,7 @@ def authenticate_api_request() -> None:
         g.user = _session_user()
         if g.user is not None:
             _check_session_csrf()
+            _check_second_factor(g.user)
     if g.user is None and g.get("user_id") is None:
         raise Problem(
             401,

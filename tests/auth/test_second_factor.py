@@ -107,8 +107,11 @@ def test_the_setting_requires_a_second_factor_of_every_account(app, client, cloc
         login(client, user.email)
         assert client.get("/").headers["Location"] == "/account/security"
         assert "requires a second factor" in client.get("/account/security").text
+        refused = client.get("/api/v1/parties")  # the JSON API is no way round the gate
+        assert refused.status_code == 403 and "second factor" in refused.json["detail"]
         enrol_totp(client, clock)
         assert client.get("/").status_code == 200
+        assert client.get("/api/v1/parties").status_code == 200
     finally:
         app.config["REQUIRE_SECOND_FACTOR"] = False
 
