@@ -14,7 +14,13 @@ from directory.access import audit_party_scope, can_edit_party
 from directory.audit import list_changes
 from directory.auth import current_user
 from directory.models import Party
-from directory.present import present_audit, present_contact_point, present_party, present_person
+from directory.present import (
+    present_audit,
+    present_contact_point,
+    present_party,
+    present_people,
+    present_person,
+)
 
 blp = Blueprint(
     "directory",
@@ -51,7 +57,7 @@ def create_party(data: dict) -> Response:
 @documents_problems(blp, 401, 404)
 def get_party(iso2: str) -> Response:
     """One Party with its current contact point, people and `freshness` block (state for now)."""
-    return json_with_etag(_party_detail(service.get_party(iso2)))
+    return json_with_etag(_party_detail(service.get_party(iso2, with_people=True)))
 
 
 def _party_detail(party) -> dict:
@@ -83,7 +89,7 @@ def confirm_party(iso2: str) -> Response:
 @documents_problems(blp, 401, 403, 404, 412)
 def patch_party(changes: dict, iso2: str) -> Response:
     """Correct a Party's name, status or dates (secretariat); honours If-Match."""
-    party = service.get_party(iso2)
+    party = service.get_party(iso2, with_people=True)
     check_if_match(_party_detail(party))
     service.update_party(current_user(), party, changes, now())
     db.session.commit()
@@ -143,8 +149,8 @@ def party_history(iso2: str) -> Response:
 def list_people(args: dict, iso2: str) -> Response:
     """A Party's people; ?language=fr keeps those who speak French (fr-CA included)."""
     party = service.get_party(iso2)
-    people = service.list_people(party, language=args.get("language"), active=args.get("active"))
-    return json_with_etag({"items": [present_person(p, api_locale()) for p in people]})
+    rows = service.list_people_rows(party, language=args.get("language"), active=args.get("active"))
+    return json_with_etag({"items": present_people(rows, api_locale())})
 
 
 @blp.post("/parties/<iso2>/people")
@@ -165,8 +171,8 @@ def create_person(data: dict, iso2: str) -> Response:
 @documents_problems(blp, 401)
 def list_all_people(args: dict) -> Response:
     """People of every Party; ?language=es answers "who speaks Spanish"."""
-    people = service.list_people(language=args.get("language"), active=args.get("active"))
-    return json_with_etag({"items": [present_person(p, api_locale()) for p in people]})
+    rows = service.list_people_rows(language=args.get("language"), active=args.get("active"))
+    return json_with_etag({"items": present_people(rows, api_locale())})
 
 
 @blp.get("/people/<int:person_id>")

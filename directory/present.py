@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from directory.models import AuditEntry, ContactPoint, Party, Person, Phone
 from directory.values import country_name, describe_e164, language_name
+
+if TYPE_CHECKING:
+    from directory.service import PeopleRows
 
 
 def iso(value: datetime | date | None) -> str | None:
@@ -22,6 +26,11 @@ def present_phone_number(e164: str | None) -> dict[str, Any] | None:
 
 
 def present_phone(phone: Phone) -> dict[str, Any]:
+    return _phone(phone)
+
+
+def _phone(phone: Any) -> dict[str, Any]:
+    """A `Phone`, or a row with its attribute names."""
     shown = present_phone_number(phone.e164) or {}
     return {
         "e164": phone.e164,
@@ -33,29 +42,59 @@ def present_phone(phone: Phone) -> dict[str, Any]:
 
 
 def present_languages(person: Person, locale: str) -> list[dict[str, Any]]:
+    return _languages(person.languages, locale)
+
+
+def _languages(languages: Iterable[Any], locale: str) -> list[dict[str, Any]]:
+    """`PersonLanguage`s, or rows with their attribute names, in the order given."""
     return [
         {"tag": lang.tag, "name": language_name(lang.tag, locale), "level": lang.level}
-        for lang in person.languages
+        for lang in languages
     ]
 
 
 def sorted_phones(person: Person) -> list[Phone]:
     """Primary first, then in the order given."""
-    return sorted(person.phones, key=lambda p: (not p.primary, p.position))
+    return _primary_first(person.phones)
+
+
+def _primary_first(phones: Iterable[Any]) -> list[Any]:
+    return sorted(phones, key=lambda p: (not p.primary, p.position))
 
 
 def present_person(person: Person, locale: str = "en") -> dict[str, Any]:
+    return _person(person, person.party.iso2, sorted_phones(person), person.languages, locale)
+
+
+def present_people(rows: PeopleRows, locale: str = "en") -> list[dict[str, Any]]:
+    """A list of people read as rows: item for item what `present_person` shows of each."""
+    return [
+        _person(
+            p,
+            p.party_iso2,
+            _primary_first(rows.phones.get(p.id, ())),
+            rows.languages.get(p.id, ()),
+            locale,
+        )
+        for p in rows.people
+    ]
+
+
+def _person(
+    person: Any, party_iso2: str, phones: Iterable[Any], languages: Iterable[Any], locale: str
+) -> dict[str, Any]:
+    """The one shape of a person (a contract of the API), from a `Person` or from rows."""
     return {
         "id": person.id,
-        "party": person.party.iso2,
+        "party": party_iso2,
         "full_name": person.full_name,
         "title": person.title,
         "email": person.email,
         "timezone": person.timezone,
         "active": person.active,
         "last_confirmed_at": iso(person.last_confirmed_at),
-        "phones": [present_phone(p) for p in sorted_phones(person)],
-        "languages": present_languages(person, locale),
+        "phones": [_phone(p) for p in phones],
+        "languages": _languages(languages, locale),
         "updated_at": iso(person.updated_at),
     }
 

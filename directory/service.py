@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from common.concurrency import held_by_database, touch, violated_constraint
@@ -24,11 +24,23 @@ from directory.values import parse_phone
 PERSON_DELETE_GUARDS: list[Callable[[Person], str | None]] = []
 
 
-def get_party(iso2: str) -> Party:
-    """The Party with that ISO code (case-insensitive), or 404."""
+def get_party(iso2: str, *, with_people: bool = False) -> Party:
+    """The Party with that ISO code (case-insensitive), or 404.
+
+    `with_people` loads its designations and people with their phones and languages in four
+    more statements, whatever their number (the Party's full representation shows them all).
+    """
     if not isinstance(iso2, str) or len(iso2) != 2:
         raise not_found(f"Party {iso2[:10]!r}")
-    party = db.session.scalar(sa.select(Party).where(Party.iso2 == iso2.upper()))
+    query = sa.select(Party).where(Party.iso2 == iso2.upper())
+    if with_people:
+        query = query.options(
+            selectinload(Party.contact_points),
+            selectinload(Party.people).options(
+                selectinload(Person.phones), selectinload(Person.languages)
+            ),
+        )
+    party = db.session.scalar(query)
     if party is None:
         raise not_found(f"Party {iso2.upper()!r}")
     return party
@@ -236,6 +248,28 @@ def _window_json(window: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _people_where(
+    party: Party | None, language: str | None, active: bool | None
+) -> list[sa.ColumnElement[bool]]:
+    """The conditions on `Person` of a list of people (a Party's or all)."""
+    where: list[sa.ColumnElement[bool]] = []
+    if party is not None:
+        where.append(Person.party_id == party.id)
+    if active is not None:
+        where.append(Person.active == active)
+    if language:
+        # "fr" finds fr-CA speakers; "fr-CA" finds exactly that. An alias of its own, so that
+        # the test never correlates with a `person_language` the enclosing query reads.
+        spoken = aliased(PersonLanguage)
+        where.append(
+            sa.exists().where(
+                spoken.person_id == Person.id,
+                sa.or_(spoken.tag == language, spoken.tag.like(f"{language}-%")),
+            )
+        )
+    return where
+
+
 def list_people(
     party: Party | None = None, *, language: str | None = None, active: bool | None = None
 ) -> list[Person]:
@@ -245,17 +279,66 @@ def list_people(
         .options(
             selectinload(Person.phones), selectinload(Person.languages), selectinload(Person.party)
         )
+        .where(*_people_where(party, language, active))
         .order_by(Person.id)
     )
-    if party is not None:
-        query = query.where(Person.party_id == party.id)
-    if active is not None:
-        query = query.where(Person.active == active)
-    if language:
-        # "fr" finds fr-CA speakers; "fr-CA" finds exactly that.
-        match = sa.or_(PersonLanguage.tag == language, PersonLanguage.tag.like(f"{language}-%"))
-        query = query.where(Person.languages.any(match))
     return list(db.session.scalars(query))
+
+
+class PeopleRows(NamedTuple):
+    """People as plain rows, with their Party's code (`party_iso2`), phones and languages."""
+
+    people: list[sa.Row[Any]]
+    phones: dict[int, list[sa.Row[Any]]]
+    languages: dict[int, list[sa.Row[Any]]]
+
+
+def list_people_rows(
+    party: Party | None = None, *, language: str | None = None, active: bool | None = None
+) -> PeopleRows:
+    """The people `list_people` finds, read as rows in three statements for the JSON lists.
+
+    Hundreds of people with their phones and languages are thousands of ORM objects (identity
+    map, instrumentation: ~70 µs a person); rows cost a fraction of that. Phones and languages
+    are selected by a subquery of the same conditions, not by a list of ids.
+    """
+    where = _people_where(party, language, active)
+    people = list(
+        db.session.execute(
+            sa.select(
+                Person.id,
+                Party.iso2.label("party_iso2"),
+                Person.full_name,
+                Person.title,
+                Person.email,
+                Person.timezone,
+                Person.active,
+                Person.last_confirmed_at,
+                Person.updated_at,
+            )
+            .join(Party, Party.id == Person.party_id)
+            .where(*where)
+            .order_by(Person.id)
+        )
+    )
+    ids = sa.select(Person.id).where(*where)
+    phones: dict[int, list[sa.Row[Any]]] = {}
+    for row in db.session.execute(
+        sa.select(
+            Phone.person_id, Phone.e164, Phone.kind, Phone.label, Phone.primary, Phone.position
+        )
+        .where(Phone.person_id.in_(ids))
+        .order_by(Phone.person_id, Phone.position, Phone.id)
+    ):
+        phones.setdefault(row.person_id, []).append(row)
+    languages: dict[int, list[sa.Row[Any]]] = {}
+    for row in db.session.execute(
+        sa.select(PersonLanguage.person_id, PersonLanguage.tag, PersonLanguage.level)
+        .where(PersonLanguage.person_id.in_(ids))
+        .order_by(PersonLanguage.person_id, PersonLanguage.position, PersonLanguage.id)
+    ):
+        languages.setdefault(row.person_id, []).append(row)
+    return PeopleRows(people, phones, languages)
 
 
 def get_person(person_id: int) -> Person:

@@ -105,8 +105,11 @@ def parse_language_tag(text: str) -> str:
     return "-".join(p for p in (language, script, region) if p)
 
 
+@lru_cache(maxsize=4096)
 def language_name(tag: str, locale: str = "en") -> str:
     """The tag's display name in the viewer's locale (e.g. 'français' for fr in fr)."""
+    # Cached: Babel parses the tag and loads the locale's data on each call (~25 µs), and a
+    # list of every person names the same few dozen languages a thousand times.
     try:
         return Locale.parse(tag, sep="-").get_display_name(locale) or tag
     except (UnknownLocaleError, ValueError):
