@@ -9,6 +9,8 @@ The counters roll back with the request when anything later refuses it.
 
 Settings (calls; 0 = no limit): REACH_QUOTA_USER_HOUR, REACH_QUOTA_USER_DAY,
 REACH_QUOTA_PARTY_HOUR, REACH_QUOTA_PARTY_DAY, REACH_QUOTA_SERVICE_HOUR, REACH_QUOTA_SERVICE_DAY.
+A refusal's detail is English (the API's language); its first part is a template marked for the
+catalogue (`SPENT`), which the test-call page translates.
 """
 
 from __future__ import annotations
@@ -22,10 +24,20 @@ import sqlalchemy as sa
 
 from common.db import db
 from common.errors import Problem
+from common.i18n import N_
 from reachability.models import CallQuota, NumberGuard
 from reachability.settings import setting as setting_of
 
 _SPANS = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
+#: What a spent quota says, by whose quota and its window; `limit` is the number of calls.
+SPENT = {
+    ("user", "hour"): N_("your test calls for this hour are used up (%(limit)s)"),
+    ("user", "day"): N_("your test calls for this day are used up (%(limit)s)"),
+    ("party", "hour"): N_("this Party's test calls for this hour are used up (%(limit)s)"),
+    ("party", "day"): N_("this Party's test calls for this day are used up (%(limit)s)"),
+    ("service", "hour"): N_("the service's test calls for this hour are used up (%(limit)s)"),
+    ("service", "day"): N_("the service's test calls for this day are used up (%(limit)s)"),
+}
 
 
 def _insert() -> Any:
@@ -88,11 +100,10 @@ def charge_call(
             limit = setting_of(config, name)
             wait = take_unit(f"{key}:{span}", limit, span, now)
             if wait is not None:
-                owner = {"user": "your", "party": "this Party's", "service": "the service's"}[who]
+                spent = SPENT[who, span] % {"limit": limit}
                 raise Problem(
                     429,
-                    f"{owner} test calls for this {span} are used up ({limit}); "
-                    f"try again in {wait} seconds",
+                    f"{spent}; try again in {wait} seconds",
                     headers={"Retry-After": str(wait)},
                     extra={"retry_after": wait, "quota": name},
                 )

@@ -30,7 +30,7 @@ from directory import service as directory
 from directory.access import can_edit_party
 from directory.models import Party, Person, User
 from directory.present import sorted_phones
-from reachability import planning, service
+from reachability import planning, quotas, service, tollfraud
 from reachability.dialer import Dialer
 from reachability.models import REACHED, Campaign
 from reachability.present import (
@@ -150,11 +150,36 @@ _REASONS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+def _pattern_of(template: str) -> re.Pattern[str]:
+    """What `template % values` gives, each value a named group (a repeated one must match)."""
+    parts = re.split(r"%\((\w+)\)s", template)
+    seen: set[str] = set()
+    out = [re.escape(parts[0])]
+    for name, literal in zip(parts[1::2], parts[2::2], strict=True):
+        out.append(f"(?P={name})" if name in seen else f"(?P<{name}>.+?)")
+        out.append(re.escape(literal))
+        seen.add(name)
+    return re.compile("^" + "".join(out) + "$")
+
+
+#: The services' own templates (toll fraud, quotas): the API's English is their msgid.
+_TEMPLATES = [(_pattern_of(t), t) for t in (*tollfraud.REFUSALS, *quotas.SPENT.values())]
+#: A campaign step whose number was refused says so before the refusal.
+_NOT_CALLED = re.compile(r"^not called: (?P<reason>.+)$")
+
+
 def reason_text(reason: str | None) -> str:
     """A reachability reason in the viewer's language when it is a known one."""
     if not reason:
         return ""
-    return translated(reason, CALL_REASONS, _REASONS) or translate_reason(reason)
+    refused = _NOT_CALLED.match(reason)
+    if refused:
+        return _("not called: %(reason)s", reason=reason_text(refused["reason"]))
+    return (
+        translated(reason, CALL_REASONS, _REASONS)
+        or translated(reason, {}, _TEMPLATES)
+        or translate_reason(reason)
+    )
 
 
 def _named(table: dict[str, str], code: str | None) -> str:
@@ -249,6 +274,13 @@ def history_section(party: Party, user: User) -> Markup:
 
 def _test_call_problem(problem: Problem) -> str:
     """What went wrong with a test-call request, in the viewer's language."""
+    if problem.status == 429 and problem.extra.get("quota"):
+        wait = int(problem.extra.get("retry_after") or 60)
+        return _(
+            "Test call refused: %(reason)s. Try again %(wait)s.",
+            reason=reason_text(problem.detail.split("; try again in ")[0]),
+            wait=fmt.relative(timedelta(seconds=wait)),
+        )
     if problem.status == 429:
         wait = int(problem.extra.get("retry_after") or problem.headers.get("Retry-After") or 60)
         minutes = setting(current_app.config, "REACH_RATE_LIMIT_S") // 60
