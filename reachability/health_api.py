@@ -65,21 +65,8 @@ def campaign_email_test(campaign_id: int) -> Response:
     from flask import current_app
 
     from common.db import db
-    from directory.access import require_secretariat
-    from directory.service import get_party
-    from mail.acks import send_email_test
-    from reachability.service import desk_language, get_campaign
+    from reachability.email_test import send_campaign_email_test
 
-    require_secretariat(current_user())
-    campaign = get_campaign(campaign_id)
-    at = now()
-    sent = []
-    for iso2 in campaign.parties:
-        lang = "fr" if desk_language(iso2).startswith("fr") else "en"
-        test = send_email_test(
-            get_party(iso2), at, current_app.config, campaign_id=campaign.id, lang=lang
-        )
-        if test is not None:
-            sent.append(iso2)
+    queued = send_campaign_email_test(current_user(), campaign_id, now(), current_app.config)
     db.session.commit()
-    return json_with_etag({"campaign": campaign.id, "sent": sent})
+    return json_with_etag({"campaign": campaign_id, "sent": [test.iso2 for test in queued]})

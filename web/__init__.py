@@ -20,9 +20,11 @@ def register(app: Flask) -> None:
         auth_views,
         board,
         calendar_pages,
+        campaign_email,
         favourites,
         freshness_pages,
         models,
+        network_settings,
         party,
         people,
         reachability_pages,
@@ -36,6 +38,7 @@ def register(app: Flask) -> None:
     calendar_pages.register_hooks()
     reachability_pages.register_hooks()
     freshness_pages.init_freshness_pages(app)
+    network_settings.register_hooks()
     init_formatting(app)
     init_labels(app)
     app.register_blueprint(bp)

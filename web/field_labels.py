@@ -45,6 +45,9 @@ FIELDS = {
     "window": N_("When to call"),
     "password": N_("Password"),
     "body": N_("Form"),
+    "confirmation_validity_months": N_("Validity of a confirmation (months)"),
+    "confirmation_due_soon_days": N_("Confirmation due soon (days before the end)"),
+    "confirmation_grace_days": N_("Grace period (days after the end)"),
 }
 ROW_FIELDS = {
     "phones": N_("Phone %(n)s"),

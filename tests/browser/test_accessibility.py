@@ -41,6 +41,7 @@ PAGES = (
     ("gaps", "/secretariat/gaps"),
     ("audit", "/secretariat/audit"),
     ("users", "/secretariat/users"),
+    ("network-settings", "/secretariat/network-settings"),
     ("user", "/secretariat/users/{user}"),
     ("campaigns", "/campaigns"),
     ("campaign", "/campaigns/{campaign}"),

@@ -181,9 +181,12 @@ RULES: dict[tuple[str, str], tuple[str, ...]] = {
     # --- pages: the secretariat
     ("POST", "/campaigns/new"): SECRETARIAT,
     ("POST", "/campaigns/<int:campaign_id>/cancel"): SECRETARIAT,
+    ("POST", "/campaigns/<int:campaign_id>/email-test"): SECRETARIAT,
     ("GET", "/secretariat/audit"): SECRETARIAT,
     ("GET", "/secretariat/gaps"): SECRETARIAT,
     ("GET", "/secretariat/health"): SECRETARIAT,
+    ("GET", "/secretariat/network-settings"): SECRETARIAT,
+    ("POST", "/secretariat/network-settings"): SECRETARIAT,
     ("GET", "/secretariat/outbox"): SECRETARIAT,
     ("GET", "/secretariat/outbox/<int:message_id>"): SECRETARIAT,
     ("POST", "/secretariat/tokens/<int:token_id>/revoke"): SECRETARIAT,
