@@ -22,6 +22,7 @@ from common.clock import now as clock_now
 from common.db import db
 from directory import accounts
 from directory.models import Party, Person, User
+from tests.databases import suite_database
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 # Servers and workers the tests start read the environment: they need a session key too.
@@ -228,17 +229,5 @@ def member() -> dict[str, str]:
 @pytest.fixture
 def fresh_database_url(tmp_path) -> Iterator[str]:
     """An empty database of the suite's kind, dropped afterwards (for migrations, live servers)."""
-    if not PG_URL:
-        yield f"sqlite:///{tmp_path}/fresh.sqlite"
-        return
-    name = f"art35_fresh_{os.getpid()}_{os.urandom(4).hex()}"
-    base = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
-    admin = sa.create_engine(base.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield PG_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with suite_database("art35_fresh", tmp_path) as url:
+        yield url

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -28,7 +25,8 @@ from common.db import db
 from directory import accounts
 from directory.models import AuditEntry, LoginThrottle
 from tests.conftest import PG_URL, make_app
-from tests.fakes.clock import pause
+from tests.databases import postgres_database
+from tests.gunicorn import free_port, serve
 
 pytestmark = [
     pytest.mark.own_app,
@@ -49,75 +47,29 @@ ATTACKER = "203.0.113.66"
 OWNER = "198.51.100.20"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    name = f"art35_auth_{os.getpid()}_{os.urandom(3).hex()}"
-    base = PG_URL.rsplit("/", 1)[0]
-    admin = sa.create_engine(
-        base.replace("postgresql://", "postgresql+psycopg://", 1) + "/postgres",
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = f"{base}/{name}"
-    app = make_app(url)
-    with app.app_context():
-        upgrade(revision="heads")
-        accounts.create_user(EMAIL, "member", NOW, password=PASSWORD)
-        db.session.commit()
-        db.session.remove()
-        db.engine.dispose()
-    log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "ART35_TEST_NOW": NOW.isoformat(),
-        "RATELIMIT_ENABLED": "0",
-        "TRUSTED_PROXIES": "127.0.0.1",
-        "SECRET_KEY": "auth-parallel-" + os.urandom(16).hex(),
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-    }
-    process = None
-    try:
-        with log.open("ab") as out:
-            process = subprocess.Popen(  # noqa: S603 -- our own interpreter and command
-                [
-                    sys.executable,
-                    *("-m", "gunicorn", "--workers", str(WORKERS)),
-                    *("--bind", f"127.0.0.1:{port}", "--timeout", "60"),
-                    "tests.auth.served:app",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        base_url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(log.read_text(errors="replace"))
-            try:
-                if requests.get(base_url + "/readyz", timeout=10).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            pause(0.1)  # polling a process that does not tell us when it is up
-        yield base_url, url
-    finally:
-        if process is not None:
-            process.terminate()
-            process.wait(30)
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with postgres_database("art35_auth") as url:
+        app = make_app(url)
+        with app.app_context():
+            upgrade(revision="heads")
+            accounts.create_user(EMAIL, "member", NOW, password=PASSWORD)
+            db.session.commit()
+            db.session.remove()
+            db.engine.dispose()
+        port = free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "ART35_TEST_NOW": NOW.isoformat(),
+            "RATELIMIT_ENABLED": "0",
+            "TRUSTED_PROXIES": "127.0.0.1",
+            "SECRET_KEY": "auth-parallel-" + os.urandom(16).hex(),
+            "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        }
+        log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+        with serve(env, WORKERS, log, port) as base_url:
+            yield base_url, url
 
 
 def _attempt(base_url: str, password: str, address: str) -> tuple[int, float]:

@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from flask_migrate import upgrade
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from common.db import db
-from tests.conftest import PG_URL, Clock, make_app
+from tests.conftest import Clock, make_app
+from tests.databases import suite_database
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -49,20 +49,8 @@ def playwright_api() -> Any:
 @pytest.fixture(scope="module")
 def browser_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """An empty database for the module's live server (PostgreSQL when the suite runs on it)."""
-    if not PG_URL:
-        yield f"sqlite:///{tmp_path_factory.mktemp('browser')}/live.sqlite"
-        return
-    name = f"art35_browser_{os.getpid()}_{os.urandom(4).hex()}"
-    base = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
-    admin = sa.create_engine(base.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield PG_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with suite_database("art35_browser", tmp_path_factory.mktemp("browser")) as url:
+        yield url
 
 
 def seed(now: datetime) -> dict[str, Any]:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -28,7 +26,9 @@ from flask_migrate import upgrade
 
 from common.db import db
 from tests.conftest import PG_URL, make_app, make_party, make_person, make_user
+from tests.databases import postgres_database
 from tests.fakes.clock import pause
+from tests.gunicorn import free_port, serve
 
 pytestmark = [
     pytest.mark.own_app,
@@ -123,22 +123,9 @@ def _seed(url: str) -> tuple[dict[str, str], dict[str, list[int]], dict[str, int
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """The app under gunicorn with WORKERS sync workers on a fresh PostgreSQL database."""
-    import sqlalchemy as sa
-
-    name = f"art35_races_{os.getpid()}_{os.urandom(3).hex()}"
-    base = PG_URL.rsplit("/", 1)[0]
-    admin = sa.create_engine(
-        base.replace("postgresql://", "postgresql+psycopg://", 1) + "/postgres",
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = f"{base}/{name}"
-    log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
-    process = None
-    try:
+    with postgres_database("art35_races") as url:
         headers, people, rotas = _seed(url)
-        port = _free_port()
+        port = free_port()
         env = {
             **os.environ,
             "DATABASE_URL": url,
@@ -147,52 +134,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             "SECRET_KEY": "races-" + os.urandom(16).hex(),  # at least 32 characters
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         }
-        with log.open("ab") as out:
-            process = subprocess.Popen(  # noqa: S603 -- our own interpreter and command
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "--workers",
-                    str(WORKERS),
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--timeout",
-                    "60",
-                    "tests.concurrency.served:app",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        served = Served(f"http://127.0.0.1:{port}", headers, people, rotas, log, url)
-        _wait_ready(served, process)
-        yield served
-    finally:
-        if process is not None:
-            process.terminate()
-            process.wait(30)
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
-def _wait_ready(served: Served, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(served.log.read_text(errors="replace"))
-        try:
-            if requests.get(served.url("/readyz"), timeout=2).status_code == 200:
-                # Every worker booted: a few answers from each before racing them.
-                for _ in range(4 * WORKERS):
-                    requests.get(served.url("/healthz"), timeout=5)
-                return
-        except requests.RequestException:
-            pass
-        pause(0.1)  # polling a process that does not tell us when it is up
-    raise TimeoutError(served.log.read_text(errors="replace"))
+        log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+        with serve(env, WORKERS, log, port) as base_url:
+            yield Served(base_url, headers, people, rotas, log, url)
 
 
 @pytest.fixture(scope="module")

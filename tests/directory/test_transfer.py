@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from directory import transfer
 from directory.models import ApiToken, AuditEntry, Party, Person
 from rota.models import OverrideRecord, RotationRecord
 from tests.conftest import PG_URL, Clock, make_app, make_party, make_person
+from tests.databases import postgres_database
 
 
 def _sample_document() -> dict:
@@ -423,20 +423,8 @@ def _empty_database(kind: str, tmp_path: Path, name: str) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{tmp_path}/{name}.sqlite"
         return
-    db_name = f"art35_transfer_{name}_{os.getpid()}_{os.urandom(3).hex()}"
-    base = PG_URL.rsplit("/", 1)[0]
-    admin = sa.create_engine(
-        base.replace("postgresql://", "postgresql+psycopg://", 1) + "/postgres",
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{db_name}"')
-    try:
-        yield f"{base}/{db_name}"
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-        admin.dispose()
+    with postgres_database(f"art35_transfer_{name}") as url:
+        yield url
 
 
 def _app_on(url: str):

@@ -5,7 +5,6 @@ client pointed at the fake. One per test module; every test starts from empty ta
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,7 +27,8 @@ from reachability.dialer import Dialer, TickReport
 from reachability.models import Attempt
 from reachability.present import present_attempt
 from rota.models import RotaRecord, RotationRecord
-from tests.conftest import PG_URL, make_app, make_party, make_person
+from tests.conftest import make_app, make_party, make_person
+from tests.databases import suite_database
 from tests.fakes.clock import FlowingClock
 from tests.fakes.fake_twilio import FakeTwilio
 
@@ -88,20 +88,8 @@ class Live:
 
 
 def _database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not PG_URL:
-        yield f"sqlite:///{tmp_path_factory.mktemp('live')}/live.sqlite"
-        return
-    name = f"art35_reach_{os.getpid()}_{os.urandom(4).hex()}"
-    base = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
-    admin = sa.create_engine(base.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield PG_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with suite_database("art35_reach", tmp_path_factory.mktemp("live")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ PostgreSQL database when TEST_DATABASE_URL is set), at a fixed instant: Wednesda
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -31,7 +30,8 @@ from rota.demo import (
     plan_party_rotas,
 )
 from rota.models import MemberChangeRecord, OverrideRecord, RotaRecord, RotationRecord
-from tests.conftest import PG_URL, make_app, make_party, make_person, make_user
+from tests.conftest import make_app, make_party, make_person, make_user
+from tests.databases import suite_database
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)  # a Wednesday
 TABLES = (Party, Person, User, RotaRecord, RotationRecord, MemberChangeRecord, OverrideRecord)
@@ -47,20 +47,8 @@ def _counts() -> dict[str, int]:
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database of its own for the module (the loaded demo is shared by its tests)."""
-    if not PG_URL:
-        yield f"sqlite:///{tmp_path_factory.mktemp('demo')}/demo.sqlite"
-        return
-    name = f"art35_demo_{os.getpid()}_{os.urandom(4).hex()}"
-    base = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
-    admin = sa.create_engine(base.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield PG_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with suite_database("art35_demo", tmp_path_factory.mktemp("demo")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

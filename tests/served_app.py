@@ -1,4 +1,4 @@
-"""The app as gunicorn serves it in the race tests, at the instant the tests chose."""
+"""The app as tests/gunicorn.py serves it, frozen at the instant the test chose (ART35_TEST_NOW)."""
 
 from __future__ import annotations
 
