@@ -440,7 +440,7 @@ def verification_messages(now: datetime, config: Mapping[str, Any]) -> list[Outg
     """A one-time link to every listed address not yet verified (once per address)."""
     parties = {p.id: p for p in directory.list_parties()}
     unverified = unverified_addresses()
-    languages = _languages_of([a for addresses in unverified.values() for a in addresses])
+    languages = languages_of([a for addresses in unverified.values() for a in addresses])
     out = []
     for party_id, addresses in unverified.items():
         party = parties.get(party_id)
@@ -467,20 +467,28 @@ def verification_messages(now: datetime, config: Mapping[str, Any]) -> list[Outg
     return out
 
 
-def _languages_of(addresses: list[str]) -> dict[str, str]:
-    """English or French for each address a person lists (their first language); others: en."""
-    wanted = {a.strip().lower() for a in addresses}
+def languages_of(addresses: list[str]) -> dict[str, str]:
+    """English or French for each address (lower-cased): the first language of a person who
+    lists it, else the locale of the account with that address; others are absent (English)."""
+    wanted = sorted({a.strip().lower() for a in addresses})
     if not wanted:
         return {}
     rows = db.session.execute(
         sa.select(Person.email, PersonLanguage.tag)
         .join(PersonLanguage, PersonLanguage.person_id == Person.id)
-        .where(sa.func.lower(Person.email).in_(sorted(wanted)))
+        .where(sa.func.lower(Person.email).in_(wanted))
         .order_by(Person.id, PersonLanguage.position)
     ).all()
     out: dict[str, str] = {}
     for email, tag in rows:
         out.setdefault((email or "").strip().lower(), language_of(tag))
+    accounts = db.session.execute(
+        sa.select(User.email, User.locale).where(
+            sa.func.lower(User.email).in_(wanted), User.locale.is_not(None)
+        )
+    ).all()
+    for email, locale in accounts:
+        out.setdefault(email.strip().lower(), language_of(locale))
     return out
 
 

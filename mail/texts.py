@@ -72,6 +72,20 @@ TEXTS: dict[str, dict[str, str]] = {
             "The network expects an acknowledgement within 8 hours."
         ),
         "ack.link": "Acknowledge receipt",
+        "password.subject": "[Art35] Choose your password",
+        "password.body": (
+            "An account on Art35, the directory of the 24/7 Network (Budapest Convention, "
+            "Article 35), is ready for {email}. Choose your password with the link below: it "
+            "works once, for 24 hours."
+        ),
+        "password.reset_subject": "[Art35] Choose a new password",
+        "password.reset_body": (
+            "The network secretariat sent you a link to choose a new password for your account "
+            "({email}) on Art35, the directory of the 24/7 Network. The link works once, for 24 "
+            "hours; until you use it, your current password still works."
+        ),
+        "password.link": "Choose your password",
+        "password.why": "If you did not expect this message, tell the network secretariat.",
     },
     "fr": {
         "hello": "Bonjour,",
@@ -141,6 +155,23 @@ TEXTS: dict[str, dict[str, str]] = {
             "dans les 8 heures."
         ),
         "ack.link": "Accuser réception",
+        "password.subject": "[Art35] Choisissez votre mot de passe",
+        "password.body": (
+            "Un compte sur Art35, l'annuaire du réseau 24/7 (Convention de Budapest, "
+            "article 35), est prêt pour {email}. Choisissez votre mot de passe avec le lien "
+            "ci-dessous : il ne sert qu'une fois et reste valable 24 heures."
+        ),
+        "password.reset_subject": "[Art35] Choisissez un nouveau mot de passe",
+        "password.reset_body": (
+            "Le secrétariat du réseau vous envoie un lien pour choisir un nouveau mot de passe "
+            "pour votre compte ({email}) sur Art35, l'annuaire du réseau 24/7. Le lien ne sert "
+            "qu'une fois et reste valable 24 heures ; d'ici là, votre mot de passe actuel "
+            "continue de fonctionner."
+        ),
+        "password.link": "Choisir votre mot de passe",
+        "password.why": (
+            "Si vous ne vous attendiez pas à ce message, prévenez le secrétariat du réseau."
+        ),
     },
 }
 

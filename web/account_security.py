@@ -32,31 +32,15 @@ from web.session import current_user, end_session
 
 TOTP_PENDING_KEY = "totp_pending"
 
-LINK_MAIL_TEXT = """Hello,
-
-An account on Art35, the directory of the 24/7 Network (Budapest Convention, Article 35), is
-ready for {email}. Choose your password here (the link works once, for 24 hours):
-
-{url}
-
-If you did not expect this, tell the network secretariat.
-"""
-
 
 def mail_password_link(user: User, url: str) -> bool:
-    """Queue the one-time link as an e-mail when outgoing mail is configured (else: shown once)."""
+    """Queue the one-time link as an e-mail in the user's language when outgoing mail is
+    configured (else: shown once)."""
     if not current_app.config.get("MAIL_SERVER"):
         return False
-    from mail.outbox import enqueue
+    from mail.passwords import queue_password_link
 
-    enqueue(
-        to=user.email,
-        subject="Art35: set your password",
-        text=LINK_MAIL_TEXT.format(email=user.email, url=url),
-        now=now(),
-        kind="password",
-        locale=user.locale or "en",
-    )
+    queue_password_link(user, url, now())
     return True
 
 
