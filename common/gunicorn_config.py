@@ -56,6 +56,15 @@ def on_starting(server: Any) -> None:
     path.mkdir(parents=True)
 
 
+def when_ready(server: Any) -> None:
+    """Say at start, where operators look, when each worker would keep its own rate counters."""
+    from common.limits import per_worker_counters_warning
+
+    warning = per_worker_counters_warning(os.environ, server.cfg.workers)
+    if warning:
+        server.log.warning(warning)
+
+
 def child_exit(server: Any, worker: Any) -> None:
     """Drop the live gauges of a worker that exited (its counters stay, as they must)."""
     from prometheus_client import multiprocess

@@ -73,6 +73,18 @@ def limit_settings(env: Mapping[str, str]) -> dict[str, Any]:
     return out
 
 
+def per_worker_counters_warning(env: Mapping[str, str], workers: int) -> str | None:
+    """The warning for a server whose workers would each count in their own memory (no Redis):
+    every limit is then multiplied by the number of workers. None when counters are shared."""
+    settings = limit_settings(env)
+    if not settings["RATELIMIT_ENABLED"] or settings["RATELIMIT_STORAGE_URI"] or workers < 2:
+        return None
+    return (
+        f"rate limits are counted in each of the {workers} workers' memory, so every limit is "
+        "multiplied by the number of workers: set REDIS_URL (docs/security.md)"
+    )
+
+
 # --- client address --------------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ from flask import Flask
 from flask_migrate import upgrade
 
 from common.db import db
-from common.limits import SettingsError, parse_trusted_proxies
+from common.limits import SettingsError, parse_trusted_proxies, per_worker_counters_warning
 from tests.conftest import make_app, make_party, make_user
 
 pytestmark = pytest.mark.own_app
@@ -165,3 +165,23 @@ def test_instances_share_counts_through_redis(tmp_path):
     a, b = _client(first, "192.0.2.70"), _client(second, "192.0.2.70")
     seen = [(a if i % 2 else b).get("/api/v1/openapi.json").status_code for i in range(7)]
     assert seen == [200] * 5 + [429] * 2  # one budget across both instances
+
+
+def test_per_worker_counters_are_flagged_unless_shared_or_single():
+    warning = per_worker_counters_warning({}, 5)
+    assert warning is not None and "5 workers" in warning and "REDIS_URL" in warning
+    assert per_worker_counters_warning({"REDIS_URL": "redis://127.0.0.1:6379/0"}, 5) is None
+    assert per_worker_counters_warning({"RATELIMIT_STORAGE_URI": "redis://r:6379/1"}, 5) is None
+    assert per_worker_counters_warning({"RATELIMIT_ENABLED": "0"}, 5) is None
+    assert per_worker_counters_warning({}, 1) is None
+
+
+@pytest.mark.own_app
+def test_art35_serve_warns_at_start_when_workers_count_alone(tmp_path):
+    from tests.ops.served import serve
+
+    with serve(
+        tmp_path, workers=2, RATELIMIT_ENABLED="1", REDIS_URL="", RATELIMIT_STORAGE_URI=""
+    ) as served:
+        started = served.log.read_text(encoding="utf-8")
+    assert "counted in each of the 2 workers' memory" in started
