@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 
 from common.clock import now
 from common.db import db
+from directory import service as directory
 from directory.models import Party
 from reachability import email_test
 from reachability.health import ACK_TARGET_S
@@ -31,7 +32,7 @@ def _row(party: Party, test: email_test.EmailTest | None, at: datetime) -> dict[
     """One Party's line of the table: where its test stands, in words."""
     row: dict[str, Any] = {"party": party, "test": test}
     if test is None:
-        cp = party.contact_point_at(at)  # read only for the few untested Parties
+        cp = party.contact_point_at(at)
         row["state"] = "not-tested"
         row["no_address"] = not (cp and cp.email)
     elif test.acknowledged_at is not None:
@@ -56,6 +57,8 @@ def campaign_email_section(campaign_id: int, slots: list[Slot]) -> Markup:
     if user.role != "secretariat":
         parties = [p for p in parties if p.id == user.party_id]
     parties.sort(key=lambda p: fold(fmt.country(p.iso2, p.name)))
+    if any(p.id not in tests for p in parties):
+        directory.list_parties()  # the untested Parties' designations, in one query, not one each
     at = now()
     return Markup(  # noqa: S704 -- template output, escaped by Jinja
         render_template(

@@ -160,3 +160,24 @@ def test_in_french(client, campaign, secretariat_user):
     page = client.get(f"/campaigns/{campaign.id}").text
     assert re.search(r"Courriels de test mis en file : 1 \(France → " + re.escape(ADDRESS), page)
     assert "pas encore" in _row(page, "FR")
+
+
+def test_the_section_costs_the_same_statements_for_2_or_6_parties(signed_in, campaign, now):
+    from tests.api.test_people_queries import statements
+
+    def page_statements(campaign_id: int) -> int:
+        db.session.expire_all()
+        with statements() as sent:
+            assert signed_in.get(f"/campaigns/{campaign_id}").status_code == 200
+        return len(sent)
+
+    codes = ["IT", "ES", "PT", "NL"]
+    for code in codes:
+        make_party(code, code)
+    bigger = service.create_campaign(
+        None, "2027-01", ["FR", "DE", *codes], "any-time", now, {"CALLS_PER_SECOND": 1}
+    )
+    db.session.commit()
+    small_id, bigger_id = campaign.id, bigger.id
+    page_statements(small_id)  # the session's first request also records it was seen
+    assert page_statements(bigger_id) == page_statements(small_id)
