@@ -429,6 +429,14 @@ def update_person(actor: User, person: Person, changes: dict[str, Any], now: dat
 
 def delete_person(actor: User, person: Person, now: datetime) -> None:
     require_party_editor(actor, person.party_id)
+    # The row lock first, the guards after: a writer naming this person in a rotation locks
+    # their row too (rota.service.check_members), so the guards see its committed change, or
+    # it finds the person gone. No foreign key can do it: members are ids in a JSON list.
+    locked = db.session.scalar(
+        sa.select(Person.id).where(Person.id == person.id).with_for_update()
+    )
+    if locked is None:
+        raise not_found(f"person {person.id}")
     for guard in PERSON_DELETE_GUARDS:
         reason = guard(person)
         if reason:

@@ -119,13 +119,22 @@ def party_of(rota: RotaRecord) -> Party:
     return directory.get_party_by_id(rota.party_id)
 
 
-def check_members(party_id: int, member_ids: list[int], field: str = "members") -> None:
-    """Every member must be a person of the rota's Party."""
-    known = set(
-        db.session.scalars(
-            sa.select(Person.id).where(Person.party_id == party_id, Person.id.in_(member_ids))
-        )
-    )
+def check_members(
+    party_id: int, member_ids: list[int], field: str = "members", *, hold: bool = False
+) -> None:
+    """Every member must be a person of the rota's Party.
+
+    `hold`: the writer is about to name them in a rotation, so their rows are locked (FOR KEY
+    SHARE) until it commits: deleting one of them (which locks the person FOR UPDATE before its
+    guard reads the rotations, see directory.service.delete_person) waits for this writer and
+    then sees the new member, or, had it locked first, is gone by the time this lock is granted
+    and so is not found here. Rotations keep person ids in JSON, where no foreign key can hold
+    them. SQLite takes the write lock at BEGIN (common.db) and needs none of this.
+    """
+    query = sa.select(Person.id).where(Person.party_id == party_id, Person.id.in_(member_ids))
+    if hold:
+        query = query.order_by(Person.id).with_for_update(read=True, key_share=True)
+    known = set(db.session.scalars(query))
     errors = [
         {"field": f"{field}[{i}]", "reason": f"no person {pid} in this Party"}
         for i, pid in enumerate(member_ids)
@@ -229,7 +238,7 @@ def add_rotation(
 ) -> RotationRecord:
     """A new layer, placed after the existing ones (so it wins where both are active)."""
     with _editing(actor, rota, now) as party:
-        check_members(party.id, data["members"])
+        check_members(party.id, data["members"], hold=True)
         rotation = RotationRecord(
             rota=rota,
             position=max((r.position for r in rota.rotations), default=-1) + 1,
@@ -258,7 +267,7 @@ def update_rotation(
     rota = rotation.rota
     with _editing(actor, rota, now) as party:
         if "members" in changes:
-            check_members(party.id, changes["members"])
+            check_members(party.id, changes["members"], hold=True)
         for key in ("name", "start_local", "shift_length", "position"):
             if key in changes:
                 setattr(rotation, key, changes[key])
@@ -423,17 +432,30 @@ def delete_override(actor: User, override: OverrideRecord, now: datetime) -> Non
 
 
 def rota_membership_guard(person: Person) -> str | None:
-    """Veto deleting someone still named in a rotation (deactivate them instead)."""
-    rotations = db.session.scalars(
-        sa.select(RotationRecord).join(RotaRecord).where(RotaRecord.party_id == person.party_id)
-    )
-    for rotation in rotations:
-        named = set(rotation.members)
-        for change in rotation.member_changes:
-            named.update(change.members)
-        if person.id in named:
+    """Veto deleting someone still named in a rotation (deactivate them instead).
+
+    Reads the columns, not cached records: the caller holds the person's row lock, and what
+    counts is what writers committed before it was granted.
+    """
+    rows = db.session.execute(
+        sa.select(RotationRecord.id, RotationRecord.rota_id, RotationRecord.members)
+        .join(RotaRecord)
+        .where(RotaRecord.party_id == person.party_id)
+        .order_by(RotationRecord.id)
+    ).all()
+    changes = db.session.execute(
+        sa.select(MemberChangeRecord.rotation_id, MemberChangeRecord.members)
+        .join(RotationRecord)
+        .join(RotaRecord)
+        .where(RotaRecord.party_id == person.party_id)
+    ).all()
+    named: dict[int, set[int]] = {rotation_id: set(members) for rotation_id, _, members in rows}
+    for rotation_id, members in changes:
+        named.setdefault(rotation_id, set()).update(members)
+    for rotation_id, rota_id, _ in rows:
+        if person.id in named[rotation_id]:
             return (
-                f"{person.full_name} is a member of rotation {rotation.id} of rota "
-                f"{rotation.rota_id}: remove them from it first, or mark them inactive"
+                f"{person.full_name} is a member of rotation {rotation_id} of rota "
+                f"{rota_id}: remove them from it first, or mark them inactive"
             )
     return None

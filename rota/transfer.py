@@ -30,6 +30,7 @@ from rota.models import MemberChangeRecord, OverrideRecord, RotaRecord, Rotation
 from rota.schemas import LocalDateTime, OverrideIn, _duration
 from rota.service import _changed as changed
 from rota.service import _snapshot as snapshot
+from rota.service import check_members
 
 
 def _iso(value: datetime) -> str:
@@ -220,7 +221,12 @@ def _normal(doc: dict[str, Any], ids: dict[int, int]) -> dict[str, Any]:
     }
 
 
-def _rotations(wanted: dict[str, Any], now: datetime) -> list[RotationRecord]:
+def _rotations(party: Party, wanted: dict[str, Any], now: datetime) -> list[RotationRecord]:
+    """The rotations of the entry, their members' rows locked (see rota.service.check_members)."""
+    named = {m for rot in wanted["rotations"] for m in rot["members"]} | {
+        m for rot in wanted["rotations"] for c in rot["member_changes"] for m in c["members"]
+    }
+    check_members(party.id, sorted(named), hold=True)
     return [
         RotationRecord(
             position=i,
@@ -279,7 +285,7 @@ def load_rotas(
                 timezone=wanted["timezone"],
                 created_at=now,
                 updated_at=now,
-                rotations=_rotations(wanted, now),
+                rotations=_rotations(party, wanted, now),
             )
             db.session.add(rota)
             db.session.flush()
@@ -301,7 +307,7 @@ def load_rotas(
         if before["rotations"] != wanted["rotations"]:
             rota.rotations = []
             db.session.flush()
-            rota.rotations = _rotations(wanted, now)
+            rota.rotations = _rotations(party, wanted, now)
         if before["overrides"] != wanted["overrides"]:
             for override in stored:
                 db.session.delete(override)
