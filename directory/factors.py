@@ -14,6 +14,7 @@ import qrcode
 import qrcode.image.svg
 import sqlalchemy as sa
 import webauthn
+from flask import current_app
 from webauthn.helpers import bytes_to_base64url
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
@@ -24,6 +25,7 @@ from webauthn.helpers.structs import (
 
 from common.auth import hash_secret
 from common.db import db
+from common.sealing import reseal, seal, unseal
 from directory.models import Passkey, RecoveryCode, User
 
 ISSUER = "Art35"
@@ -31,6 +33,8 @@ RECOVERY_CODES = 10
 _CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read aloud or typed by hand
 #: One step either side: a phone clock 30 s off still works (RFC 6238 §5.2).
 TOTP_WINDOW = 1
+#: What the TOTP seeds' sealing key is derived for (common/sealing.py).
+TOTP_SEAL = "totp secret"
 
 
 class FactorError(ValueError):
@@ -81,10 +85,16 @@ def check_new_totp(secret: str, code: str, now: datetime) -> int:
     return step
 
 
+def _keys() -> list[str]:
+    """The session key and its fallbacks: the TOTP seeds' sealing keys derive from them."""
+    config = current_app.config
+    return [str(config["SECRET_KEY"]), *map(str, config.get("SECRET_KEY_FALLBACKS") or ())]
+
+
 def enable_totp(user: User, secret: str, code: str, now: datetime) -> None:
-    """Keep the secret once the user proved their app has it."""
+    """Keep the secret, sealed, once the user proved their app has it."""
     user.totp_last_step = check_new_totp(secret, code, now)
-    user.totp_secret = secret
+    user.totp_secret = seal(secret, _keys(), TOTP_SEAL)
 
 
 def disable_totp(user: User) -> None:
@@ -103,9 +113,12 @@ def use_totp(user: User, code: str, now: datetime) -> bool:
     code = _digits(code)
     if len(code) != 6 or not code.isdigit():
         return False
-    step = _totp_step(user.totp_secret, code, now)
+    keys = _keys()
+    step = _totp_step(unseal(user.totp_secret, keys, TOTP_SEAL), code, now)
     if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
         return False
+    # A seed stored before sealing, or under a retired key, moves under the current key.
+    user.totp_secret = reseal(user.totp_secret, keys, TOTP_SEAL)
     # Conditional: of two parallel requests with the same code, one wins.
     done = db.session.execute(
         sa.update(User)

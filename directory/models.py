@@ -214,7 +214,7 @@ class User(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     #: RFC 6238 shared secret (base32) once TOTP is confirmed; the last time step accepted.
-    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(255))  # sealed: common/sealing.py
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     party: Mapped[Party | None] = relationship()

@@ -45,7 +45,7 @@ def test_totp_enrolment_then_sign_in_with_a_code(app, client, clock, now):
     login(client, user.email)
     secret, _codes = enrol_totp(client, clock)
     db.session.refresh(user)
-    assert user.totp_secret == secret
+    assert user.totp_secret.startswith("s1:") and secret not in user.totp_secret  # sealed
     browser = app.test_client()
     step = login(browser, user.email)
     assert step.status_code == 302 and step.headers["Location"] == "/login/second-factor"
