@@ -37,7 +37,8 @@ blp = Blueprint(
 def list_parties(args: dict) -> Response:
     """Every Party, names in the language of Accept-Language; filter with ?status=party."""
     locale = api_locale()
-    items = [present_party(p, locale) for p in service.list_parties(args.get("status"))]
+    parties = service.list_parties(args.get("status"), with_contact_points=False)
+    items = [present_party(p, locale) for p in parties]
     return json_with_etag({"items": items})
 
 

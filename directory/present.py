@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from directory.models import AuditEntry, ContactPoint, Party, Person, Phone
+from directory.models import AuditEntry, ContactPoint, Party, Person, PersonLanguage, Phone
 from directory.values import country_name, describe_e164, language_name
 
 if TYPE_CHECKING:
-    from directory.service import PeopleRows
+    from directory.service import LanguageRow, PeopleRows, PersonRow, PhoneRow
+
+_P = TypeVar("_P", "Phone", "PhoneRow")
 
 
 def iso(value: datetime | date | None) -> str | None:
@@ -29,8 +31,7 @@ def present_phone(phone: Phone) -> dict[str, Any]:
     return _phone(phone)
 
 
-def _phone(phone: Any) -> dict[str, Any]:
-    """A `Phone`, or a row with its attribute names."""
+def _phone(phone: Phone | PhoneRow) -> dict[str, Any]:
     shown = present_phone_number(phone.e164) or {}
     return {
         "e164": phone.e164,
@@ -45,8 +46,9 @@ def present_languages(person: Person, locale: str) -> list[dict[str, Any]]:
     return _languages(person.languages, locale)
 
 
-def _languages(languages: Iterable[Any], locale: str) -> list[dict[str, Any]]:
-    """`PersonLanguage`s, or rows with their attribute names, in the order given."""
+def _languages(
+    languages: Iterable[PersonLanguage | LanguageRow], locale: str
+) -> list[dict[str, Any]]:
     return [
         {"tag": lang.tag, "name": language_name(lang.tag, locale), "level": lang.level}
         for lang in languages
@@ -58,7 +60,7 @@ def sorted_phones(person: Person) -> list[Phone]:
     return _primary_first(person.phones)
 
 
-def _primary_first(phones: Iterable[Any]) -> list[Any]:
+def _primary_first(phones: Iterable[_P]) -> list[_P]:
     return sorted(phones, key=lambda p: (not p.primary, p.position))
 
 
@@ -81,7 +83,11 @@ def present_people(rows: PeopleRows, locale: str = "en") -> list[dict[str, Any]]
 
 
 def _person(
-    person: Any, party_iso2: str, phones: Iterable[Any], languages: Iterable[Any], locale: str
+    person: Person | PersonRow,
+    party_iso2: str,
+    phones: Iterable[Phone | PhoneRow],
+    languages: Iterable[PersonLanguage | LanguageRow],
+    locale: str,
 ) -> dict[str, Any]:
     """The one shape of a person (a contract of the API), from a `Person` or from rows."""
     return {

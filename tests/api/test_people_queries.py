@@ -156,3 +156,10 @@ def test_a_party_shows_its_people_as_its_people_list_does(client, network):
     people = client.get("/api/v1/parties/FR/people", headers=network["member"]).json["items"]
     assert party["people"] == people
     assert [p["phones"][0]["primary"] for p in people] == [True] * 3
+
+
+def test_the_list_of_parties_reads_parties_only(client, network):
+    """It shows no designation: loading them all cost more than the list itself."""
+    sent = cost(client, "/api/v1/parties", network["member"])
+    assert [s for s in sent if "api_token" not in s and "contact_point" in s] == []
+    assert len(sent) == 2, sent
