@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-from datetime import timedelta
 
 from flask import current_app, g, request, session
 
@@ -40,11 +39,7 @@ def load_user() -> User | None:
 
 def session_limits() -> Limits:
     """The idle and absolute session lifetimes from the settings."""
-    config = current_app.config
-    return Limits(
-        idle=timedelta(minutes=config.get("SESSION_IDLE_MINUTES", 30)),
-        absolute=timedelta(hours=config.get("SESSION_ABSOLUTE_HOURS", 12)),
-    )
+    return Limits.from_config(current_app.config)
 
 
 def _session_user() -> User | None:

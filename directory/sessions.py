@@ -6,18 +6,26 @@ a user's sessions is one UPDATE, so every worker and instance sees it on the nex
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
 from common.auth import hash_secret, new_secret
-from common.db import db
+from common.db import db, rowcount
 from directory.models import User, UserSession
 
 #: Last-seen is written at most this often: a page view need not always be a write.
 TOUCH_EVERY = timedelta(seconds=60)
 SESSION_PREFIX = "s_"
+#: Sessions are deleted this long after they ended or expired (the audit keeps the sign-ins).
+PURGE_AFTER = timedelta(days=30)
+#: Rows deleted per pass of the purge, so that one pass stays short whatever the backlog.
+PURGE_BATCH = 1000
+#: The recent sign-ins lists show a user's latest sessions however old: those are never purged.
+KEEP_LATEST = 10
 
 
 @dataclass(frozen=True)
@@ -26,6 +34,14 @@ class Limits:
 
     idle: timedelta = timedelta(minutes=30)
     absolute: timedelta = timedelta(hours=12)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Limits:
+        """The limits set by SESSION_IDLE_MINUTES and SESSION_ABSOLUTE_HOURS."""
+        return cls(
+            idle=timedelta(minutes=config.get("SESSION_IDLE_MINUTES", 30)),
+            absolute=timedelta(hours=config.get("SESSION_ABSOLUTE_HOURS", 12)),
+        )
 
 
 def start_session(
@@ -144,7 +160,7 @@ def end_user_sessions(
     return end_rows(where, now, reason, by, user_id=user.id)
 
 
-def recent_sessions(user: User, limit: int = 10) -> list[UserSession]:
+def recent_sessions(user: User, limit: int = KEEP_LATEST) -> list[UserSession]:
     """A user's latest sign-ins, newest first (time, address, browser)."""
     query = (
         sa.select(UserSession)
@@ -153,3 +169,43 @@ def recent_sessions(user: User, limit: int = 10) -> list[UserSession]:
         .limit(limit)
     )
     return list(db.session.scalars(query))
+
+
+def purge_sessions(now: datetime, limits: Limits, batch: int = PURGE_BATCH) -> int:
+    """Delete up to `batch` sessions that ended or expired more than PURGE_AFTER before `now`
+    (aware UTC), except each user's KEEP_LATEST latest; how many were deleted.
+
+    A session is over at the first of its end, its idle limit and its absolute limit (one never
+    read again is never marked ended). Two workers purging at once delete each row once.
+    """
+    cutoff = now - PURGE_AFTER
+    table = UserSession.__table__
+    ranked = sa.select(
+        table.c.id,
+        table.c.ended_at,
+        table.c.created_at,
+        table.c.last_seen_at,
+        sa.func.row_number()
+        .over(partition_by=table.c.user_id, order_by=table.c.id.desc())
+        .label("rank"),
+    ).subquery()
+    over = (
+        sa.select(ranked.c.id)
+        .where(
+            ranked.c.rank > KEEP_LATEST,
+            sa.or_(
+                ranked.c.ended_at < cutoff,
+                ranked.c.created_at < cutoff - limits.absolute,
+                ranked.c.last_seen_at < cutoff - limits.idle,
+            ),
+        )
+        .order_by(ranked.c.id)
+        .limit(batch)
+    )
+    return rowcount(db.session.execute(sa.delete(table).where(table.c.id.in_(over))))
+
+
+def run_session_purge(now: datetime, config: Mapping[str, Any]) -> str | None:
+    """The worker's periodic job: one batch of the purge; a summary when it deleted any."""
+    count = purge_sessions(now, Limits.from_config(config))
+    return f"sessions: {count} deleted, over for {PURGE_AFTER.days} days" if count else None

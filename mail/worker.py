@@ -35,9 +35,10 @@ JOB_INTERVAL = timedelta(minutes=1)
 
 def periodic_jobs() -> list[Callable[[datetime, Any], str | None]]:
     """The jobs run once a minute: each takes (now, config) and returns a summary or None."""
+    from directory.sessions import run_session_purge
     from mail.reminders import run_reminders
 
-    return [run_reminders]
+    return [run_reminders, run_session_purge]
 
 
 class Worker:
