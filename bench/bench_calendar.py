@@ -128,7 +128,7 @@ def build_network(history: int) -> dict[str, Any]:
     counts = {"parties": 0, "people": 0, "rotas": 0, "rotations": 0, "overrides": 0}
     for party in db.session.scalars(sa.select(Party).order_by(Party.iso2)):
         people = [p.id for p in party.people if p.active]
-        cp = party.current_contact_point
+        cp = party.contact_point_at(now)
         if len(people) < 3 or cp is None:
             continue
         counts["parties"] += 1

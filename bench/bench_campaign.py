@@ -79,7 +79,7 @@ def build_network(now: datetime) -> list[str]:
     parties = db.session.scalars(sa.select(Party).where(Party.status == "party")).all()
     for party in parties:
         members = [p.id for p in party.people if p.active and p.phones]
-        cp = party.current_contact_point
+        cp = party.contact_point_at(now)
         if not members or cp is None:
             continue
         rota = RotaRecord(

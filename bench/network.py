@@ -206,7 +206,7 @@ def build_network(now: datetime, scale: int = 1) -> Built:
                     "party_id": party.id,
                     "name": name,
                     "tier": tier,
-                    "timezone": party.current_contact_point.timezone,
+                    "timezone": party.contact_point_at(now).timezone,
                     "created_at": now,
                     "updated_at": now,
                 }

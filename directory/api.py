@@ -63,7 +63,7 @@ def get_party(iso2: str) -> Response:
 
 def _party_detail(party) -> dict:
     """The Party's full representation, with its confirmation's state at the present time."""
-    out = present_party(party, api_locale(), detail=True)
+    out = present_party(party, api_locale(), detail_at=now())
     out["freshness"] = freshness.freshness_block(freshness.latest_confirmation(party), now())
     return out
 
@@ -103,9 +103,10 @@ def patch_party(changes: dict, iso2: str) -> Response:
 def get_contact_point(iso2: str) -> Response:
     """The current designation (404 when none)."""
     party = service.get_party(iso2)
-    if party.current_contact_point is None:
+    cp = party.contact_point_at(now())
+    if cp is None:
         raise not_found(f"a contact point for {party.iso2}")
-    return json_with_etag(present_contact_point(party.current_contact_point))
+    return json_with_etag(present_contact_point(cp))
 
 
 @blp.put("/parties/<iso2>/contact-point")
@@ -115,8 +116,9 @@ def get_contact_point(iso2: str) -> Response:
 def put_contact_point(data: dict, iso2: str) -> Response:
     """Correct the current unit, or with `new_designation` record a new one (history kept)."""
     party = service.get_party(iso2)
-    if party.current_contact_point is not None and not data.get("new_designation"):
-        check_if_match(present_contact_point(party.current_contact_point))
+    cp = party.contact_point_at(now())
+    if cp is not None and not data.get("new_designation"):
+        check_if_match(present_contact_point(cp))
     cp = service.set_contact_point(current_user(), party, data, now())
     db.session.commit()
     return json_with_etag(present_contact_point(cp))

@@ -57,13 +57,6 @@ class Party(db.Model):
     __table_args__ = (sa.CheckConstraint(f"status IN {PARTY_STATUSES!r}", name="status"),)
     __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
 
-    @property
-    def current_contact_point(self) -> ContactPoint | None:
-        """The designation in force now (an announced one only from its `effective_at`)."""
-        from common.clock import now
-
-        return self.contact_point_at(now())
-
     def contact_point_at(self, at: datetime) -> ContactPoint | None:
         """The designation in force at `at` (aware): the open one, unless it is announced for a
         later instant, in which case the one it replaces (closed on that day) until then."""
@@ -73,13 +66,10 @@ class Party(db.Model):
             return replaced[-1] if replaced else None
         return current[-1] if current else None
 
-    @property
-    def announced_contact_point(self) -> ContactPoint | None:
-        """A designation recorded ahead, not in force yet (None when there is none)."""
-        from common.clock import now
-
+    def announced_contact_point_at(self, at: datetime) -> ContactPoint | None:
+        """A designation recorded ahead, not yet in force at `at` (aware); None when none is."""
         current = [cp for cp in self.contact_points if cp.effective_to is None]
-        if current and current[-1].effective_at is not None and current[-1].effective_at > now():
+        if current and current[-1].effective_at is not None and current[-1].effective_at > at:
             return current[-1]
         return None
 

@@ -130,7 +130,10 @@ def present_contact_point(cp: ContactPoint | None) -> dict[str, Any] | None:
     }
 
 
-def present_party(party: Party, locale: str = "en", *, detail: bool = False) -> dict[str, Any]:
+def present_party(
+    party: Party, locale: str = "en", *, detail_at: datetime | None = None
+) -> dict[str, Any]:
+    """A Party; with `detail_at` (aware), also the designation in force then and its people."""
     out: dict[str, Any] = {
         "iso2": party.iso2,
         "name": country_name(party.iso2, locale, fallback=party.name),
@@ -143,8 +146,8 @@ def present_party(party: Party, locale: str = "en", *, detail: bool = False) -> 
         "notes": party.notes,
         "updated_at": iso(party.updated_at),
     }
-    if detail:
-        out["contact_point"] = present_contact_point(party.current_contact_point)
+    if detail_at is not None:
+        out["contact_point"] = present_contact_point(party.contact_point_at(detail_at))
         out["people"] = [present_person(p, locale) for p in party.people]
     return out
 

@@ -150,7 +150,7 @@ def set_contact_point(
     effective_at = _announced_at(party, data, now)
     if effective_at is not None:
         effective_from = effective_at.astimezone(ZoneInfo(data["timezone"])).date()
-    current = party.current_contact_point
+    current = party.contact_point_at(now)
     if current is not None and not data.get("new_designation"):
         before = present_contact_point(current)
         for key, value in values.items():
@@ -235,7 +235,7 @@ def _announced_at(party: Party, data: dict[str, Any], now: datetime) -> datetime
             "effective_at: only with new_designation (a correction applies at once)",
             errors=[{"field": "effective_at", "reason": "only with new_designation: true"}],
         )
-    announced = party.announced_contact_point
+    announced = party.announced_contact_point_at(now)
     if announced is not None and announced.effective_at is not None:
         raise Problem(
             409, f"a new designation is already announced for {announced.effective_at.isoformat()}"
@@ -463,9 +463,7 @@ def delete_person(actor: User, person: Person, now: datetime) -> None:
     # The row lock first, the guards after: a writer naming this person in a rotation locks
     # their row too (rota.service.check_members), so the guards see its committed change, or
     # it finds the person gone. No foreign key can do it: members are ids in a JSON list.
-    locked = db.session.scalar(
-        sa.select(Person.id).where(Person.id == person.id).with_for_update()
-    )
+    locked = db.session.scalar(sa.select(Person.id).where(Person.id == person.id).with_for_update())
     if locked is None:
         raise not_found(f"person {person.id}")
     for guard in PERSON_DELETE_GUARDS:

@@ -33,7 +33,7 @@ def send_email_test(
 ) -> EmailAck | None:
     """Queue the test to the Party's contact point (None: no address, or already tested in this
     campaign). The caller commits."""
-    cp = party.current_contact_point
+    cp = party.contact_point_at(now)
     if cp is None or not cp.email:
         return None
     if campaign_id is not None and db.session.scalar(

@@ -114,7 +114,7 @@ def _emails(party: Party, people: list[Person], index: int, at: datetime, report
                 db.session.add(VerifiedEmail(address=address, verified_at=at - timedelta(days=30)))
                 db.session.flush()
                 report.verified += 1
-    cp = party.current_contact_point
+    cp = party.contact_point_at(at)
     if cp is not None and cp.email and index % 4:
         address = cp.email.strip().lower()
         if db.session.get(VerifiedEmail, address) is None:

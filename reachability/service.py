@@ -294,8 +294,8 @@ def set_allowed_calling_codes(actor: User, party: Party, codes: list[int], now: 
 # --- campaigns ------------------------------------------------------------------------------
 
 
-def _party_hours(party: Party) -> planning.PartyHours:
-    cp = party.current_contact_point
+def _party_hours(party: Party, now: datetime) -> planning.PartyHours:
+    cp = party.contact_point_at(now)
     if cp is None:
         return planning.PartyHours(party.iso2, "UTC")
     windows = tuple(planning.OfficeWindow.from_json(w) for w in cp.office_hours or ())
@@ -347,7 +347,7 @@ def create_campaign(
         require_secretariat(actor)
     parties = _parties_for(iso2s)
     _refuse_planned_twice(month, parties)
-    hours = [_party_hours(party) for party in parties]
+    hours = [_party_hours(party, now) for party in parties]
     lanes = calls_per_second(config)
     if start_at is not None:
         planned = planning.pack_slots((h.key for h in hours), start_at, lanes)
@@ -547,7 +547,7 @@ def _campaign_attempt(slot: Slot, target: str, now: datetime, telephony_on: bool
     )
     reason = None
     if target == "desk":
-        cp = party.current_contact_point
+        cp = party.contact_point_at(now)
         attempt.target = "desk"
         attempt.phone = cp.desk_phone if cp else None
         attempt.language = desk_language(party.iso2)

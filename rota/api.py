@@ -80,8 +80,8 @@ def _rota_view(rota) -> dict:
     return present_rota(rota, service.party_of(rota).iso2)
 
 
-def _desk(party, at: datetime | None = None) -> dict | None:
-    cp = party.contact_point_at(at) if at is not None else party.current_contact_point
+def _desk(party, at: datetime) -> dict | None:
+    cp = party.contact_point_at(at)
     return present_phone_number(cp.desk_phone) if cp else None
 
 
@@ -364,7 +364,9 @@ def preview(data: dict, iso2: str) -> Response:
     """The timeline a proposed rota would give, without saving anything."""
     party = directory.get_party(iso2)
     since, until = _bounded(data, DEFAULT_SPAN)
-    shifts = lookup.preview_timeline(party, data, since, until, shift_budget("rotations"))
+    shifts = lookup.preview_timeline(
+        party, data, since, until, shift_budget("rotations"), now=now()
+    )
     people = directory.people_by_id({s.person_id for s in shifts if s.person_id})
     return json_with_etag(
         {

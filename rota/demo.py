@@ -252,7 +252,7 @@ def load_demo_rotas(actor: User, now: datetime) -> DemoRotasReport:
     """Create the demo rotas of every Party with a contact point (flushes, never commits)."""
     report = DemoRotasReport()
     for party in directory.list_parties():
-        cp = party.current_contact_point
+        cp = party.contact_point_at(now)
         if cp is None:
             continue
         active = [p.id for p in party.people if p.active]

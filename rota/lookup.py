@@ -367,17 +367,19 @@ def preview_timeline(
     since: datetime,
     until: datetime,
     budget: WorkBudget | None = None,
+    *,
+    now: datetime,
 ) -> list[r.Shift]:
-    """The timeline a proposed (unsaved) rota definition would give."""
+    """The timeline a proposed (unsaved) rota definition would give (in the zone of the Party's
+    contact point at `now` unless the definition names one)."""
     from rota.service import check_members
 
     for i, rot in enumerate(data["rotations"]):
         check_members(party.id, rot["members"], field=f"rotations[{i}].members")
     for i, ovr in enumerate(data.get("overrides") or []):
         check_members(party.id, [ovr["person_id"]], field=f"overrides[{i}].person_id")
-    tz_name = data.get("timezone") or (
-        party.current_contact_point.timezone if party.current_contact_point else None
-    )
+    cp = party.contact_point_at(now)
+    tz_name = data.get("timezone") or (cp.timezone if cp else None)
     if not tz_name:
         raise Problem(
             422,

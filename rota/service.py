@@ -175,7 +175,7 @@ def create_rota(actor: User, party: Party, data: dict[str, Any], now: datetime) 
     require_party_editor(actor, party.id)
     zone = data.get("timezone")
     if not zone:
-        cp = party.current_contact_point
+        cp = party.contact_point_at(now)
         if cp is None:
             raise Problem(
                 422,

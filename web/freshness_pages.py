@@ -159,7 +159,7 @@ def party_freshness(party: Party) -> dict[str, Any]:
         if conf
         else ft("never"),
         "editable": _may_edit(party),
-        "upcoming": party.announced_contact_point,
+        "upcoming": party.announced_contact_point_at(now()),
     }
 
 
@@ -266,7 +266,7 @@ def review_party(iso2: str) -> str:
         fresh=party_freshness(party),
         changes=[(entry, changes_of(entry)) for entry in changes],
         never=conf is None,
-        cp=party.current_contact_point,
+        cp=party.contact_point_at(now()),
         people=directory.list_people(party),
         months=freshness.policy().validity_months,
     )

@@ -24,7 +24,7 @@ DAYS = 14
 
 def party_zone(party: Party) -> str:
     """The zone the Party lives in: its contact point's, else its first rota's, else UTC."""
-    cp = party.current_contact_point
+    cp = party.contact_point_at(now())
     if cp is not None:
         return cp.timezone
     rotas = lookup.load_rotas([party.id], now(), now()).get(party.id, [])
@@ -74,7 +74,7 @@ def party_page(iso2: str) -> str:
         "web/party.html",
         party=party,
         name=fmt.country(party.iso2, party.name),
-        cp=party.current_contact_point,
+        cp=party.contact_point_at(now()),
         people=people,
         person_actions={p.id: hooks.render_all(hooks.PERSON_ACTIONS, p, user) for p in people},
         sections=hooks.render_all(hooks.PARTY_SECTIONS, party, user),

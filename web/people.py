@@ -64,7 +64,7 @@ def _contact_point_page(party: Party, state: forms.FormState, status: int = 200)
         party=party,
         name=fmt.country(party.iso2, party.name),
         state=state,
-        cp=party.current_contact_point,
+        cp=party.contact_point_at(now()),
     )
     return page, status
 
@@ -74,7 +74,7 @@ def edit_contact_point(iso2: str) -> Any:
     """Correct the current designation, or record a new one (the old is kept in history)."""
     party = directory.get_party(iso2)
     require_editor(party.id)
-    cp = party.current_contact_point
+    cp = party.contact_point_at(now())
     if request.method == "GET":
         return _contact_point_page(party, forms.FormState(contact_point_values(cp, party)))
     values = request.form.copy()
@@ -88,7 +88,7 @@ def edit_contact_point(iso2: str) -> Any:
     except Problem as problem:
         db.session.rollback()
         if cp is not None:
-            values["_version"] = etag_of(present_contact_point(party.current_contact_point))
+            values["_version"] = etag_of(present_contact_point(party.contact_point_at(now())))
         return _contact_point_page(party, forms.failed(problem, values, rows), problem.status)
     flash(_("The contact point is saved."), "success")
     return redirect(url_for("web.party_page", iso2=party.iso2))

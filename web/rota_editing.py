@@ -66,7 +66,7 @@ def rotas(iso2: str) -> Any:
     """Every rota of the Party with its rotations and coming overrides."""
     party = directory.get_party(iso2)
     require_editor(party.id)
-    cp = party.current_contact_point
+    cp = party.contact_point_at(now())
     values = MultiDict({"timezone": cp.timezone if cp else "", "tier": ""})
     return _rotas_page(party, forms.FormState(values))
 
@@ -187,7 +187,7 @@ def preview_pictures(
     if override is not None:
         overrides.append(override)
     data = {"timezone": rota.timezone, "rotations": proposed, "overrides": overrides}
-    after = lookup.preview_timeline(party, data, since, until)
+    after = lookup.preview_timeline(party, data, since, until, now=now())
     before = next(
         (s for r, s in lookup.party_timelines(party, since, until, rota.tier) if r.id == rota.id),
         [],

@@ -269,7 +269,7 @@ def test_a_contact_point_write_from_a_stale_version_is_refused(client, paris, mo
     party, _people, headers = paris
     url = "/api/v1/parties/FR/contact-point"
     tag = client.get(url, headers=headers).headers["ETag"]
-    cp_id = party.current_contact_point.id
+    cp_id = party.contact_point_at(clock_now()).id
     real = directory_service._phone_or_problem
 
     def after_another_write(*args, **kwargs):

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask_migrate import upgrade
 
+from common.clock import now
 from common.db import db
 from demo_cli import DEMO_ACCOUNTS, DEMO_PASSWORD
 from directory import accounts
@@ -87,7 +88,7 @@ def test_every_party_has_a_contact_point_and_a_tier_1_rota_except_the_deliberate
     assert len(parties) == 87
     tiers = Counter()
     for party in parties:
-        assert party.current_contact_point is not None, party.iso2
+        assert party.contact_point_at(now()) is not None, party.iso2
         rotas = db.session.scalars(sa.select(RotaRecord).where(RotaRecord.party_id == party.id))
         mine = {rota.tier: rota for rota in rotas}
         tiers.update(mine.keys())
@@ -95,7 +96,7 @@ def test_every_party_has_a_contact_point_and_a_tier_1_rota_except_the_deliberate
             assert 1 not in mine and 2 in mine
             continue
         assert mine[1].name == "Duty officer"
-        assert mine[1].timezone == party.current_contact_point.timezone
+        assert mine[1].timezone == party.contact_point_at(now()).timezone
         assert [rot.shift_length for rot in mine[1].rotations] == ["P7D", "P1D"]
         assert mine[2].name == "Duty prosecutor"
     assert tiers[1] == 86 and tiers[2] == 87

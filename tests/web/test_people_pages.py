@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html as htmllib
 
+from common.clock import now
 from common.db import db
 from directory.audit import list_changes
 from directory.models import Person
@@ -208,7 +209,7 @@ def test_contact_point_form_checks_numbers_and_keeps_history(signed_in, france_r
     resp = signed_in.post("/parties/FR/contact-point/edit", data=fields)
     assert resp.status_code == 302
     db.session.expire_all()
-    cp = party.current_contact_point
+    cp = party.contact_point_at(now())
     assert cp.desk_phone == "+33123456700"
     assert cp.office_hours == [
         {"weekdays": ["mon", "tue"], "from_local": "09:00", "to_local": "17:00"}

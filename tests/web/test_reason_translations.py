@@ -264,6 +264,7 @@ def test_the_directory_rota_and_account_services_reasons_are_translated(
             },
             now,
             now + timedelta(days=7),
+            now=now,
         ),
         *refused(
             directory.update_person,
