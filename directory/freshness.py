@@ -21,11 +21,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm.exc import StaleDataError
 
-from common.db import db
+from common.db import db, rowcount
 from directory.access import require_party_editor, require_secretariat
 from directory.audit import record_change
-from directory.models import AuditEntry, NetworkSetting, Party, PartyConfirmation, User
+from directory.models import (
+    AuditEntry,
+    NetworkSetting,
+    NetworkSettingsVersion,
+    Party,
+    PartyConfirmation,
+    User,
+)
 
 STATES = ("current", "due_soon", "overdue", "expired")
 #: Network settings (key → default) the secretariat may change.
@@ -104,9 +112,46 @@ def policy() -> Policy:
     )
 
 
-def set_setting(actor: User, key: str, value: int, now: datetime) -> None:
-    """Change a network setting (secretariat); audited. Callers validated key and range."""
+def stored_settings() -> dict[str, NetworkSetting]:
+    """The settings set so far (key → row: value, when, by whom); defaults are not stored."""
+    rows = db.session.scalars(sa.select(NetworkSetting).where(NetworkSetting.key.in_(DEFAULTS)))
+    return {row.key: row for row in rows}
+
+
+def settings_version() -> int:
+    """The settings' version: every change moves it (forms carry it, writes name it)."""
+    return int(db.session.scalar(sa.select(NetworkSettingsVersion.version)) or 0)
+
+
+def set_settings(
+    actor: User, values: dict[str, int], now: datetime, *, expected_version: int | None = None
+) -> None:
+    """Change network settings (secretariat), each audited; callers validated keys and ranges.
+
+    With `expected_version`, only if no change came since that version: the database decides
+    (the version row's conditional UPDATE; the loser of a race waits for the winner's commit,
+    then matches no row), and the refusal is the StaleDataError a versioned record's UPDATE
+    raises (common.concurrency: 412 with If-Match, else 409). Nothing is written then.
+    """
     require_secretariat(actor)
+    bump = sa.update(NetworkSettingsVersion).values(version=NetworkSettingsVersion.version + 1)
+    if expected_version is not None:
+        bump = bump.where(NetworkSettingsVersion.version == expected_version)
+    # First, before any setting row: the version row's lock orders the writers.
+    if rowcount(db.session.execute(bump.execution_options(synchronize_session=False))) != 1:
+        raise StaleDataError(
+            f"the network settings changed since version {expected_version}: nothing written"
+        )
+    for key, value in values.items():
+        _write_setting(actor, key, value, now)
+
+
+def set_setting(actor: User, key: str, value: int, now: datetime) -> None:
+    """Change one network setting (secretariat), whatever changed before; audited."""
+    set_settings(actor, {key: value}, now)
+
+
+def _write_setting(actor: User, key: str, value: int, now: datetime) -> None:
     row = db.session.get(NetworkSetting, key)
     before = {"value": row.value} if row else None
     if row is None:

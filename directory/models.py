@@ -289,6 +289,21 @@ class NetworkSetting(db.Model):
         return f"<NetworkSetting {self.key}={self.value!r}>"
 
 
+class NetworkSettingsVersion(db.Model):
+    """The one row counting changes to the network settings: a write names the version it read
+    (`UPDATE … WHERE version = :read`), so of two writers from one version only one wins."""
+
+    __tablename__ = "network_settings_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(default=1, server_default=sa.text("1"))
+
+    __table_args__ = (sa.CheckConstraint("id = 1", name="single_row"),)
+
+    def __repr__(self) -> str:
+        return f"<NetworkSettingsVersion {self.version}>"
+
+
 class NumberState(db.Model):
     """What the test calls say of one E.164 number (kept by number, so editing phones keeps it)."""
 

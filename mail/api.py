@@ -7,7 +7,7 @@ import marshmallow as ma
 from flask import Response, current_app
 from marshmallow import fields, validate
 
-from common.api import Blueprint, documents_problems, json_with_etag
+from common.api import Blueprint, check_if_match, documents_problems, json_with_etag
 from common.clock import now
 from common.db import db
 from common.errors import Problem
@@ -96,22 +96,30 @@ def send_verification_links(iso2: str) -> Response:
     return json_with_etag({"party": party.iso2, "queued": queued})
 
 
+def _settings() -> dict[str, int]:
+    return {key: freshness.setting(key) for key in freshness.DEFAULTS}
+
+
 @blp.get("/network-settings")
 @blp.response(200)
 @documents_problems(blp, 401)
 def get_settings() -> Response:
     """The confirmation policy: validity (months), due-soon and grace periods (days)."""
-    return json_with_etag({key: freshness.setting(key) for key in freshness.DEFAULTS})
+    return json_with_etag(_settings())
 
 
 @blp.patch("/network-settings")
 @blp.arguments(SettingsIn)
 @blp.response(200)
-@documents_problems(blp, 401, 403, 422)
+@documents_problems(blp, 401, 403, 412, 422)
 def patch_settings(data: dict) -> Response:
-    """Change the confirmation policy (secretariat); later confirmations follow it."""
-    at = now()
-    for key, value in data.items():
-        freshness.set_setting(current_user(), key, value, at)
+    """Change the confirmation policy (secretariat); later confirmations follow it. Honours
+    If-Match (the ETag of `GET /api/v1/network-settings`): 412 when another change came first."""
+    # The version before the values: a change committed between the two reads then fails the
+    # If-Match check or the version's conditional UPDATE, never neither.
+    version = freshness.settings_version()
+    check_if_match(_settings())
+    if data:
+        freshness.set_settings(current_user(), data, now(), expected_version=version)
     db.session.commit()
-    return json_with_etag({key: freshness.setting(key) for key in freshness.DEFAULTS})
+    return json_with_etag(_settings())

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from common.db import db
 from directory.access import require_secretariat
+from directory.audit import record_change
 from directory.models import User
 from directory.service import get_party
 from mail.acks import send_email_test
@@ -64,7 +65,9 @@ def send_campaign_email_test(
 ) -> list[QueuedTest]:
     """Queue the test to the contact point of every Party of the campaign (secretariat), in the
     desk's language. Once per campaign and Party: asking again queues only for Parties not tested
-    in it yet (e.g. whose contact point has an address since). The caller commits."""
+    in it yet (e.g. whose contact point has an address since). Audited when something was
+    queued: who, the campaign, how many and to which Parties (never the links). The caller
+    commits."""
     require_secretariat(actor)
     campaign = get_campaign(campaign_id)
     queued = []
@@ -73,6 +76,21 @@ def send_campaign_email_test(
         test = send_email_test(get_party(iso2), now, config, campaign_id=campaign.id, lang=lang)
         if test is not None:
             queued.append(QueuedTest(iso2=iso2, address=test.address))
+    if queued:
+        record_change(
+            actor,
+            "email_test",
+            "reach_campaign",
+            campaign.id,
+            party_id=None,
+            before=None,
+            after={
+                "month": campaign.month,
+                "queued": len(queued),
+                "parties": [q.iso2 for q in queued],
+            },
+            now=now,
+        )
     return queued
 
 

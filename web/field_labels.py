@@ -41,6 +41,7 @@ FIELDS = {
     "role": N_("Role"),
     "party": N_("Party"),
     "parties": N_("Parties"),
+    "queued": N_("Messages queued"),
     "month": N_("Month"),
     "window": N_("When to call"),
     "password": N_("Password"),

@@ -65,6 +65,7 @@ ENTITIES = {
     "override": N_("override"),
     "user": N_("user account"),
     "security": N_("security event"),
+    "reach_campaign": N_("campaign"),
 }
 ACTIONS = {
     "create": N_("created"),
@@ -82,6 +83,8 @@ ACTIONS = {
     "factors_reset": N_("second factors reset"),
     "token_created": N_("API token created"),
     "token_revoked": N_("API token revoked"),
+    # campaigns (reachability.email_test)
+    "email_test": N_("test e-mails queued"),
 }
 SOURCES = {"rotation": N_("rotation"), "override": N_("override"), "gap": N_("gap")}
 UNITS = {"minutes": N_("minutes"), "hours": N_("hours"), "days": N_("days"), "weeks": N_("weeks")}

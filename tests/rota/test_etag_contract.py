@@ -45,6 +45,12 @@ def test_every_etag_read_is_accepted_by_the_write_then_refused_as_stale(client, 
             f"/api/v1/rotations/{rotation['id']}",
             {"shift_length": "P14D"},
         ),
+        (
+            "/api/v1/network-settings",
+            "patch",
+            "/api/v1/network-settings",
+            {"confirmation_grace_days": 45},
+        ),
     ]
     for read_url, method, write_url, body in cases:
         tag = client.get(read_url, headers=headers).headers["ETag"]

@@ -23,7 +23,7 @@ LABELS = {
 
 def settings_form(page: str, **changes: str) -> dict[str, str]:
     """What the browser posts: every input of the page as shown, with `changes` typed in."""
-    fields = {}
+    fields = {"_version": input_value(page, "_version")}
     for key in KEYS:
         fields[key] = input_value(page, key)
         fields[f"shown_{key}"] = input_value(page, f"shown_{key}")
@@ -110,16 +110,41 @@ def test_a_bad_value_is_refused_at_its_field_and_nothing_is_written(
     assert _audit() == [] and freshness.setting(other) == 30
 
 
-def test_a_stale_form_writes_only_what_its_user_changed(signed_in, secretariat):
+def test_a_stale_form_writes_nothing_and_says_what_changed_keeping_the_input(signed_in):
     page = signed_in.get(URL).text  # shows a grace period of 30 days
+    colleague, headers = make_user("secretariat")
     api = signed_in.application.test_client().patch(
-        "/api/v1/network-settings", headers=secretariat, json={"confirmation_grace_days": 60}
+        "/api/v1/network-settings", headers=headers, json={"confirmation_grace_days": 60}
     )
     assert api.status_code == 200
     resp = signed_in.post(URL, data=settings_form(page, confirmation_validity_months="12"))
-    assert resp.status_code == 303
-    assert freshness.setting("confirmation_grace_days") == 60  # not put back to 30
+    assert resp.status_code == 409
+    assert freshness.setting("confirmation_validity_months") == 6  # nothing written
+    assert freshness.setting("confirmation_grace_days") == 60
+    assert [e.after for e in _audit()] == [{"key": "confirmation_grace_days", "value": 60}]
+    summary = resp.text.split("<h1>")[1].split('<section class="card')[0]  # at the top
+    assert "Nothing was saved: someone saved the settings after you opened this page" in summary
+    assert (
+        f"{LABELS['confirmation_grace_days']}: 30 when you opened the page, now 60 "
+        f"(saved by {colleague.email})"
+    ) in summary
+    assert LABELS["confirmation_validity_months"] not in summary  # nobody else changed it
+    assert input_value(resp.text, "confirmation_validity_months") == "12"  # the input kept
+    assert input_value(resp.text, "confirmation_grace_days") == "60"  # theirs, not put back
+    # Saved again from the page the conflict showed: both changes stand.
+    again = signed_in.post(URL, data=settings_form(resp.text))
+    assert again.status_code == 303
     assert freshness.setting("confirmation_validity_months") == 12
+    assert freshness.setting("confirmation_grace_days") == 60
+
+
+def test_a_form_without_its_version_writes_nothing(signed_in):
+    page = signed_in.get(URL).text
+    data = settings_form(page, confirmation_validity_months="12")
+    del data["_version"]
+    resp = signed_in.post(URL, data=data)
+    assert resp.status_code == 409 and "data-conflict" in resp.text
+    assert _audit() == [] and freshness.setting("confirmation_validity_months") == 6
 
 
 @pytest.mark.parametrize("role", ["member", "other_admin", "own_admin"])
