@@ -219,7 +219,7 @@ def party_on_call(args: dict, iso2: str) -> Response:
     locale = api_locale()
 
     def build() -> tuple[dict, tuple, int]:
-        party = directory.get_party(iso2)
+        party = directory.get_party(iso2, with_contact_points=True)
         answers = lookup.resolve_on_call([party], at, lang=args.get("lang"), tier=args.get("tier"))
         desk = _desk(party, at)
         payload = present_on_call(answers[0], locale, present_party(party, locale), desk)
