@@ -146,3 +146,28 @@ for _statement in SQLITE_OVERRIDE_NO_OVERLAP:
         "after_create",
         sa.DDL(_statement).execute_if(dialect="sqlite"),
     )
+
+
+#: Longest problem text kept (checked_rota_spec names at most three problems).
+PROBLEM_MAX = 1000
+
+
+class RotaProblemRecord(db.Model):
+    """A rota whose stored data the resolution core refuses, as any process met it (rota.integrity).
+
+    Shared by every worker and instance, so /readyz says the same wherever it is answered; the
+    row goes when the rota is next written (or deleted), and comes back if it is still broken.
+    """
+
+    __tablename__ = "rota_problem"
+
+    rota_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("rota.id", ondelete="CASCADE"), primary_key=True
+    )
+    problem: Mapped[str] = mapped_column(sa.String(PROBLEM_MAX))
+    #: First met since the rota was last written (moves when the problem's text changes).
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return f"<RotaProblem rota {self.rota_id}: {self.problem!r}>"

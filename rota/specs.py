@@ -123,5 +123,5 @@ def checked_rota_spec(
     problem = "; ".join(problems[:3]) + (
         f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
     )
-    integrity.report(rota.id, problem)
+    integrity.report(rota.id, problem, rota.version)
     return spec, problem
