@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -42,7 +43,7 @@ def statements() -> Iterator[list[str]]:
         sa.event.remove(db.engine, "before_cursor_execute", record)
 
 
-def _patch(client, headers, person_id: int, body: dict) -> tuple[list[str], object]:
+def _patch(client, headers, person_id: int, body: dict) -> tuple[list[str], Any]:
     etag = client.get(f"/api/v1/people/{person_id}", headers=headers).headers["ETag"]
     with statements() as sent:
         resp = client.patch(
