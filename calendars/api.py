@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import marshmallow as ma
 from flask import Blueprint as FlaskBlueprint
@@ -55,6 +55,28 @@ class SubscriptionIn(StrictSchema):
         load_default=False,
         metadata={"description": "phone numbers and e-mail in each event's description"},
     )
+
+    #: The target matches the scope, as _target says: party with scope party only, person_id
+    #: with scope person only, neither with scope network.
+    json_schema_rules: ClassVar[dict[str, Any]] = {
+        "oneOf": [
+            {
+                "required": ["party"],
+                "properties": {"scope": {"enum": ["party"]}, "person_id": {"not": {}}},
+            },
+            {
+                "required": ["person_id"],
+                "properties": {"scope": {"enum": ["person"]}, "party": {"not": {}}},
+            },
+            {
+                "properties": {
+                    "scope": {"enum": ["network"]},
+                    "party": {"not": {}},
+                    "person_id": {"not": {}},
+                }
+            },
+        ]
+    }
 
     @ma.validates_schema
     def _target(self, data: dict[str, Any], **kwargs: Any) -> None:

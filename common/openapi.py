@@ -7,14 +7,18 @@
 - `ProblemDocs`: every error answer documented as application/problem+json with the one Problem
   schema, plus the answers every operation can give (401, 429, 503, and 400/415/422 where a body
   or parameters are read).
+- `SchemaRules`: rules across a body's fields that JSON Schema can state (`oneOf`, `anyOf`),
+  declared next to the marshmallow schema that enforces them (`json_schema_rules`).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from copy import deepcopy
 from typing import Any
 
+from apispec import BasePlugin
 from flask import Flask, Request
 from flask_smorest.spec import prepare_response
 from webargs import core
@@ -322,8 +326,22 @@ def finish_document(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+class SchemaRules(BasePlugin):
+    """apispec plugin: a marshmallow schema's `json_schema_rules` (a dict such as
+    `{"oneOf": [...]}`) joins its JSON Schema, so a rule its `validates_schema` enforces across
+    fields is in the document too."""
+
+    def schema_helper(self, name: str, definition: dict[str, Any], **kwargs: Any) -> Any:
+        rules = getattr(kwargs.get("schema"), "json_schema_rules", None)
+        return deepcopy(rules) if rules else None
+
+
 class ProblemDocs:
     """Mixin for flask_smorest.Api: problem+json errors, id converter, parser, full document."""
+
+    def _init_spec(self, *, extra_plugins: Any = None, **kwargs: Any) -> None:
+        plugins = [*(extra_plugins or ()), SchemaRules()]
+        super()._init_spec(extra_plugins=plugins, **kwargs)  # type: ignore[misc]
 
     def init_app(self, app: Flask, *args: Any, **kwargs: Any) -> None:
         app.url_map.converters["int"] = IdConverter

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import available_timezones
 
 import marshmallow as ma
@@ -30,6 +30,12 @@ def timezone_field(**kw: Any) -> Parsed:
     if kw.get("allow_none"):
         metadata["enum"] = [*metadata["enum"], None]
     return Parsed(parse_timezone, metadata=metadata, **kw)
+
+
+def email_field(**kw: Any) -> Parsed:
+    """An e-mail address as email-validator reads it (no DNS look-up), normalized."""
+    metadata = {"format": "email", "maxLength": 320, **kw.pop("metadata", {})}
+    return Parsed(parse_email, metadata=metadata, **kw)
 
 
 def language_tag_field(**kw: Any) -> Parsed:
@@ -71,7 +77,7 @@ def _check_languages(languages: list[dict[str, Any]]) -> None:
 class PersonIn(StrictSchema):
     full_name = text(200, required=True)
     title = text(200)
-    email = Parsed(parse_email, allow_none=True)
+    email = email_field(allow_none=True)
     timezone = timezone_field(allow_none=True)
     active = StrictBoolean(load_default=True)
     phones = fields.List(
@@ -114,14 +120,14 @@ class WindowIn(StrictSchema):
 class MlaAuthorityIn(StrictSchema):
     name = text(300)
     phone = fields.String(allow_none=True, validate=validate.Length(max=40))
-    email = Parsed(parse_email, allow_none=True)
+    email = email_field(allow_none=True)
 
 
 class ContactPointIn(StrictSchema):
     unit_name = text(300, required=True)
     kind = fields.String(required=True, validate=validate.OneOf(CONTACT_POINT_KINDS))
     address = text(1000, multiline=True)
-    email = Parsed(parse_email, allow_none=True)
+    email = email_field(allow_none=True)
     desk_phone = fields.String(allow_none=True, validate=validate.Length(max=40))
     timezone = timezone_field(required=True)
     office_hours = fields.List(
@@ -144,6 +150,15 @@ class ContactPointIn(StrictSchema):
             "in history, ending on effective_from; false: correct the current one"
         },
     )
+
+    #: effective_at only with new_designation: true (a correction applies at once; the
+    #: service refuses it naming effective_at).
+    json_schema_rules: ClassVar[dict[str, Any]] = {
+        "anyOf": [
+            {"required": ["new_designation"], "properties": {"new_designation": {"enum": [True]}}},
+            {"properties": {"effective_at": {"nullable": True, "enum": [None]}}},
+        ]
+    }
 
 
 class PartyIn(StrictSchema):

@@ -8,6 +8,7 @@ from common.fields import Parsed, record_id
 from directory.schemas import StrictSchema
 from reachability.models import ATTEMPT_KINDS, ATTEMPT_STATES, CAMPAIGN_STATUSES
 from reachability.planning import OUTCOMES, WINDOWS, parse_month
+from reachability.tollfraud import parse_calling_codes
 
 #: The months parse_month takes: 2000-01 to 2200-12.
 MONTH_PATTERN = r"^(20[0-9]{2}|21[0-9]{2}|2200)-(0[1-9]|1[0-2])$"
@@ -200,9 +201,26 @@ class PartyReachabilityOut(StrictSchema):
     test_calls = fields.List(fields.Nested(AttemptOut))
 
 
+def _allowable(code: int) -> bool:
+    try:
+        parse_calling_codes([code])
+    except ValueError:
+        return False
+    return True
+
+
+#: The country calling codes the secretariat may allow (known to phonenumbers, geographic):
+#: the document lists them, as it lists the time zones.
+ALLOWABLE_CALLING_CODES = [code for code in range(1, 1000) if _allowable(code)]
+
+
 class CallingCodesIn(StrictSchema):
     calling_codes = fields.List(
-        fields.Integer(strict=True, validate=validate.Range(min=1, max=999)),
+        fields.Integer(
+            strict=True,
+            validate=validate.Range(min=1, max=999),
+            metadata={"enum": ALLOWABLE_CALLING_CODES},
+        ),
         required=True,
         validate=validate.Length(max=50),
         metadata={

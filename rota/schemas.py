@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import marshmallow as ma
 from marshmallow import fields, validate
@@ -21,12 +21,29 @@ from rota.resolution import format_duration, parse_duration
 MAX_RANGE_DAYS = 366
 
 
+#: Years 1970..2200, and the leap years among them (2000 is one, 2100 and 2200 are not).
+_LOCAL_YEAR = r"(19[7-9][0-9]|2[01][0-9]{2}|2200)"
+_LEAP_YEAR = (
+    r"(19(7[26]|8[048]|9[26])|20([02468][048]|[13579][26])|21([02468][48]|[2468]0|[13579][26]))"
+)
+#: YYYY-MM-DDTHH:MM[:SS] naming a day that exists: the form the answers use. The service reads
+#: any ISO 8601 form of the same (datetime.fromisoformat); this is the part a pattern can promise.
+LOCAL_DATE_TIME_PATTERN = (
+    rf"^({_LOCAL_YEAR}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)"
+    rf"|(0[13578]|1[02])-31)|{_LEAP_YEAR}-02-29)T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
+)
+#: An ISO 8601 duration in weeks, days, hours, minutes and seconds (parse_duration's form,
+#: upper case); its length (15 minutes to a year) is checked on reading.
+_CLOCK = r"T([0-9]+H([0-9]+M)?([0-9]+S)?|[0-9]+M([0-9]+S)?|[0-9]+S)"
+DURATION_PATTERN = rf"^P([0-9]+W([0-9]+D)?({_CLOCK})?|[0-9]+D({_CLOCK})?|{_CLOCK})$"
+
+
 class LocalDateTime(fields.String):
     """A wall-clock date-time with no offset: the rota's zone gives it meaning."""
 
     def __init__(self, **kwargs: Any) -> None:
         metadata = {
-            "pattern": r"^(19[7-9][0-9]|2[01][0-9]{2}|2200)-[0-9]{2}-[0-9]{2}",
+            "pattern": LOCAL_DATE_TIME_PATTERN,
             "example": "2026-12-07T09:00",
             **kwargs.pop("metadata", {}),
         }
@@ -86,7 +103,15 @@ class RotationIn(StrictSchema):
         metadata={"description": "person ids in order; a person may appear twice"},
     )
     start_local = LocalDateTime(required=True)
-    shift_length = Parsed(_duration, required=True, metadata={"example": "P7D"})
+    shift_length = Parsed(
+        _duration,
+        required=True,
+        metadata={
+            "example": "P7D",
+            "pattern": DURATION_PATTERN,
+            "description": "ISO 8601 duration, 15 minutes (PT15M) to a year (P366D)",
+        },
+    )
     restrictions = fields.List(
         fields.Nested(WindowIn), load_default=list, validate=validate.Length(max=28)
     )
@@ -99,9 +124,21 @@ class RotationPatch(StrictSchema):
         metadata={"description": "new members apply to shifts handed off from then (default now)"}
     )
     start_local = LocalDateTime()
-    shift_length = Parsed(_duration)
+    shift_length = Parsed(
+        _duration,
+        metadata={
+            "example": "P7D",
+            "pattern": DURATION_PATTERN,
+            "description": "ISO 8601 duration, 15 minutes (PT15M) to a year (P366D)",
+        },
+    )
     restrictions = fields.List(fields.Nested(WindowIn), validate=validate.Length(max=28))
     position = StrictInteger(validate=validate.Range(min=0, max=100))
+
+    #: members_effective_at only with members (as _effective_needs_members says).
+    json_schema_rules: ClassVar[dict[str, Any]] = {
+        "anyOf": [{"required": ["members"]}, {"properties": {"members_effective_at": {"not": {}}}}]
+    }
 
     @ma.validates_schema
     def _effective_needs_members(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -201,7 +238,9 @@ class OverrideOut(ma.Schema):
     id = fields.Integer()
     rota_id = fields.Integer()
     person_id = fields.Integer()
-    person_name = fields.String()
+    person_name = fields.String(
+        allow_none=True, metadata={"description": "in lists; null in the answer to a creation"}
+    )
     start = fields.String()
     end = fields.String()
     note = fields.String(allow_none=True)
