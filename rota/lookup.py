@@ -378,7 +378,7 @@ def preview_timeline(
     for i, rot in enumerate(data["rotations"]):
         check_members(party.id, rot["members"], field=f"rotations[{i}].members")
     for i, ovr in enumerate(data.get("overrides") or []):
-        check_members(party.id, [ovr["person_id"]], field=f"overrides[{i}].person_id")
+        check_members(party.id, [ovr["person_id"]], field=f"overrides[{i}].person_id", scalar=True)
     cp = party.contact_point_at(now)
     tz_name = data.get("timezone") or (cp.timezone if cp else None)
     if not tz_name:

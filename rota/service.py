@@ -120,9 +120,15 @@ def party_of(rota: RotaRecord) -> Party:
 
 
 def check_members(
-    party_id: int, member_ids: list[int], field: str = "members", *, hold: bool = False
+    party_id: int,
+    member_ids: list[int],
+    field: str = "members",
+    *,
+    hold: bool = False,
+    scalar: bool = False,
 ) -> None:
-    """Every member must be a person of the rota's Party.
+    """Every member must be a person of the rota's Party (`scalar`: `field` names one person,
+    as an override's `person_id`, so errors name it without an index).
 
     `hold`: the writer is about to name them in a rotation, so their rows are locked (FOR KEY
     SHARE) until it commits: deleting one of them (which locks the person FOR UPDATE before its
@@ -140,6 +146,9 @@ def check_members(
         for i, pid in enumerate(member_ids)
         if pid not in known
     ]
+    if scalar:
+        for error in errors:
+            error["field"] = field
     if errors:
         raise Problem(422, errors[0]["reason"], errors=errors)
 
@@ -318,7 +327,7 @@ def create_override(
             "end: an override ends after its start and lasts at most 366 days",
             errors=[{"field": "end", "reason": "must be after start, within 366 days"}],
         )
-    check_members(party.id, [data["person_id"]], field="person_id")
+    check_members(party.id, [data["person_id"]], field="person_id", scalar=True)
     _overlap_refused(rota.id, data["start"], data["end"])
     before_spec = _snapshot(rota)
     override = _insert_override(rota.id, data, now)

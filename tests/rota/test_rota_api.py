@@ -122,6 +122,21 @@ def test_override_wins_exactly_inside_its_interval(client, weekly):
     assert on_call(client, headers, end)["tiers"][0]["source"] == "rotation"
 
 
+def test_an_override_for_a_person_of_no_such_party_names_the_field(client, weekly):
+    rota, _people, headers = weekly
+    resp = client.post(
+        f"/api/v1/rotas/{rota['id']}/overrides",
+        headers=headers,
+        json={
+            "person_id": 2_000_000,
+            "start": "2026-12-01T20:00:00Z",
+            "end": "2026-12-02T08:00:00Z",
+        },
+    )
+    assert resp.status_code == 422
+    assert [e["field"] for e in resp.json["errors"]] == ["person_id"]  # not person_id[0]
+
+
 def test_overlapping_overrides_are_refused_with_the_conflict(client, weekly):
     rota, people, headers = weekly
     url = f"/api/v1/rotas/{rota['id']}/overrides"
