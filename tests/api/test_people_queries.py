@@ -7,9 +7,6 @@ not grow with the people, nor with their phones and languages, and the answer mu
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
 import sqlalchemy as sa
 
@@ -20,24 +17,9 @@ from directory import service
 from directory.models import Party, Person, PersonLanguage, Phone
 from directory.present import present_person
 from tests.conftest import _commit_unaudited, make_party, make_person, make_user
+from tests.sql_statements import sql_statements
 
 ROLES = ("member", "party_admin", "secretariat")
-
-
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    """The SQL statements sent meanwhile (savepoints of the test's transaction left out)."""
-    sent: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            sent.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
 
 
 def add_people(party: Party, count: int, start: int = 0) -> None:
@@ -85,7 +67,7 @@ def network(client) -> dict[str, dict[str, str]]:
 
 def cost(client, url: str, headers: dict[str, str]) -> list[str]:
     """The statements one GET of `url` sends (answered 200)."""
-    with statements() as sent:
+    with sql_statements() as sent:
         resp = client.get(url, headers=headers)
     assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
     return sent

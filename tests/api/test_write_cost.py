@@ -8,15 +8,11 @@ the Party's people, and the answers must stay those a fresh read gives (same byt
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-import sqlalchemy as sa
-
-from common.db import db
 from tests.conftest import make_person
 from tests.rota.conftest import add_rotation, new_rota, paris  # noqa: F401 -- fixture
+from tests.sql_statements import sql_statements
 
 #: The PATCH of a person: the token check (with the data version), the person with their
 #: Party, phones and languages, the acting user, the UPDATE and the audit entry.
@@ -27,25 +23,9 @@ PATCH_STATEMENTS = 5
 REBUILD_STATEMENTS = 10
 
 
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    """The SQL statements sent meanwhile (savepoints of the test's transaction left out)."""
-    sent: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            sent.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
-
-
 def _patch(client, headers, person_id: int, body: dict) -> tuple[list[str], Any]:
     etag = client.get(f"/api/v1/people/{person_id}", headers=headers).headers["ETag"]
-    with statements() as sent:
+    with sql_statements() as sent:
         resp = client.patch(
             f"/api/v1/people/{person_id}", headers={**headers, "If-Match": etag}, json=body
         )
@@ -90,7 +70,7 @@ def _rebuild_cost(client, headers, person_id: int) -> tuple[int, dict]:
     """Statements of France's on-call read right after a write to France (a rebuild)."""
     client.get("/api/v1/parties/FR/on-call", headers=headers)  # cached
     _patch(client, headers, person_id, {"title": "Duty officer"})
-    with statements() as sent:
+    with sql_statements() as sent:
         resp = client.get("/api/v1/parties/FR/on-call", headers=headers)
     assert resp.status_code == 200, resp.json
     return len(sent), resp.json

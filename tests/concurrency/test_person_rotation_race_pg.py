@@ -21,17 +21,8 @@ import sqlalchemy as sa
 
 from tests.concurrency import test_races_pg as races
 from tests.concurrency.test_races_pg import ROUNDS, Served, call, race
-from tests.conftest import PG_URL
 
-pytestmark = [
-    pytest.mark.own_app,
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        not PG_URL.startswith("postgresql"),
-        reason="races need PostgreSQL and real workers: set TEST_DATABASE_URL=postgresql://…",
-    ),
-]
-
+pytestmark = races.RACE_MARKS
 #: The served app (gunicorn, several workers, a fresh PostgreSQL database) and the thread pool.
 served = races.served
 pool = races.pool

@@ -9,7 +9,6 @@ Each test prints its tally (run with -s to see it); ROUNDS sets the rounds per r
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from collections import Counter
@@ -30,7 +29,8 @@ from tests.databases import postgres_database
 from tests.fakes.clock import pause
 from tests.gunicorn import free_port, serve
 
-pytestmark = [
+#: The race modules' marks: their own gunicorn and database, PostgreSQL only.
+RACE_MARKS = [
     pytest.mark.own_app,
     pytest.mark.postgres,
     pytest.mark.skipif(
@@ -38,6 +38,7 @@ pytestmark = [
         reason="races need PostgreSQL and real workers: set TEST_DATABASE_URL=postgresql://…",
     ),
 ]
+pytestmark = RACE_MARKS
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 4
@@ -71,12 +72,6 @@ def _http() -> requests.Session:
 def call(served: Served, method: str, path: str, **kwargs: Any) -> requests.Response:
     headers = {**served.headers, **kwargs.pop("headers", {})}
     return _http().request(method, served.url(path), headers=headers, timeout=30, **kwargs)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _seed(url: str) -> tuple[dict[str, str], dict[str, list[int]], dict[str, int]]:

@@ -15,6 +15,7 @@ from directory import accounts
 from directory.models import ApiToken
 from tests.conftest import make_party, make_person, make_user
 from tests.rota.conftest import add_rotation, new_rota
+from tests.sql_statements import sql_statements
 
 
 def q(dt: datetime | str) -> str:
@@ -550,16 +551,9 @@ def test_cached_answers_follow_the_clock_and_every_write(client, weekly, monkeyp
 def test_a_cached_answer_costs_one_statement_and_a_revoked_token_none(client, weekly, clock):
     """The token check reads the data version too: a cache hit needs nothing else."""
     _rota, _people, headers = weekly
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            statements.append(statement)
-
     url = f"/api/v1/parties/FR/on-call?at={q('2026-03-31T10:00:00Z')}"
     assert client.get(url, headers=headers).status_code == 200
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with sql_statements() as statements:
         assert client.get(url, headers=headers).status_code == 200
         assert len(statements) == 1, statements
         secret = headers["Authorization"].removeprefix("Bearer ")
@@ -570,8 +564,6 @@ def test_a_cached_answer_costs_one_statement_and_a_revoked_token_none(client, we
         db.session.commit()
         resp = client.get(url, headers=headers)
         assert resp.status_code == 401  # at once, though the answer is still cached
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
 
 
 def test_a_cached_answer_keeps_its_etag_per_instant(client, weekly):

@@ -163,11 +163,11 @@ def test_in_french(client, campaign, secretariat_user):
 
 
 def test_the_section_costs_the_same_statements_for_2_or_6_parties(signed_in, campaign, now):
-    from tests.api.test_people_queries import statements
+    from tests.sql_statements import sql_statements
 
     def page_statements(campaign_id: int) -> int:
         db.session.expire_all()
-        with statements() as sent:
+        with sql_statements() as sent:
             assert signed_in.get(f"/campaigns/{campaign_id}").status_code == 200
         return len(sent)
 
