@@ -47,9 +47,16 @@ def _tag(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
+def sent_if_match() -> bool:
+    """True when the client sent an If-Match other than `*` — even one naming no tag werkzeug
+    can read (`"x"x`), which must fail the precondition rather than be ignored."""
+    raw = request.headers.get("If-Match", "").strip()
+    return bool(raw) and not request.if_match.star_tag
+
+
 def check_if_match(current_payload: Any) -> None:
     """412 when the client's If-Match names another version than the current one."""
-    if not request.if_match or request.if_match.star_tag:
+    if not sent_if_match():
         return
     current = etag_of(current_payload).strip('"')
     # A compressed answer's ETag carries the encoding (Flask-Compress: "<tag>:gzip").

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, request
 from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 
+from common.api import sent_if_match
 from common.db import db
 from common.errors import Problem
 
@@ -86,7 +87,7 @@ def _sqlite_unique_name(columns_text: str) -> str | None:
 
 def stale_problem() -> Problem:
     """A write that lost the race for a version: 412 when it named one, else 409."""
-    if request.if_match and not request.if_match.star_tag:
+    if sent_if_match():
         return Problem(412, STALE_DETAIL)
     return Problem(409, STALE_DETAIL)
 

@@ -59,3 +59,18 @@ def test_every_etag_read_is_accepted_by_the_write_then_refused_as_stale(client, 
         assert first.headers["ETag"] != tag, write_url
         stale = _write(client, headers, method, write_url, body, tag)
         assert stale.status_code == 412, write_url
+
+
+@pytest.mark.parametrize("tag", ['"x"x"x', '""x', "W/"], ids=["broken-quotes", "junk", "bare-w"])
+def test_an_if_match_naming_no_readable_tag_fails_the_precondition(client, paris, tag):
+    """werkzeug reads such a header as no tag at all: ignoring it would write unconditionally."""
+    _party, people, headers = paris
+    url = f"/api/v1/people/{people[2].id}"
+    before = client.get(url, headers=headers).json
+    refused = _write(client, headers, "patch", url, {"title": "Cdt"}, tag)
+    assert refused.status_code == 412, refused.json
+    assert client.get(url, headers=headers).json == before  # nothing written
+    settings = _write(
+        client, headers, "patch", "/api/v1/network-settings", {"confirmation_grace_days": 45}, tag
+    )
+    assert settings.status_code == 412
